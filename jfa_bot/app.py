@@ -1,0 +1,164 @@
+"""Build the PTB Application: defaults, context, start-up, and every handler in one list."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from jfa_bot.commands import describe_commands
+from jfa_bot.context import SETTINGS_KEY, STORE_KEY, BotContext
+from jfa_bot.handlers import errors, fallback, info, language, start
+from jfa_bot.handlers.common import expired_button, remember_user
+from jfa_bot.i18n import Translator
+from jfa_bot.keyboards import Kind
+from jfa_bot.settings import Settings
+from jfa_bot.store import Store
+
+__all__ = ["JfaApplication", "build_application", "running"]
+
+log = logging.getLogger(__name__)
+
+JfaApplication = Application[Any, BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]
+
+_OWNS_STORE = "owns_store"
+PRIVATE = filters.ChatType.PRIVATE
+
+
+def _data(kind: Kind) -> str:
+    """Match callback data of one kind by its prefix (never by the button's label)."""
+    return f"^{kind.value}:"
+
+
+def register_handlers(app: JfaApplication) -> None:
+    """Wire every handler; the order is the order PTB tries them within a group."""
+    # Group -1 runs for every update first: record the user and pick their language.
+    app.add_handler(TypeHandler(Update, remember_user), group=-1)
+
+    handlers = [
+        # In groups the bot only invites people to a private chat.
+        MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, fallback.point_to_private_chat),
+        # Commands, private chats only.
+        CommandHandler("start", start.start, PRIVATE),
+        CommandHandler("help", info.help_command, PRIVATE),
+        CommandHandler("language", language.show_languages, PRIVATE),
+        CommandHandler("privacy", info.privacy, PRIVATE),
+        # Buttons, matched by callback-data prefix.
+        CallbackQueryHandler(language.choose_language, pattern=_data(Kind.LANGUAGE)),
+        CallbackQueryHandler(info.menu, pattern=_data(Kind.MENU)),
+        # Anything else pressed is stale or forged: answer it and change nothing.
+        CallbackQueryHandler(expired_button),
+        # Unknown commands, free text, stickers, photos, voice: a polite pointer to the menu.
+        MessageHandler(PRIVATE & ~filters.UpdateType.EDITED, fallback.not_understood),
+    ]
+    app.add_handlers(handlers)
+    app.add_error_handler(errors.on_error)
+
+
+def build_application(settings: Settings, *, store: Store | None = None) -> JfaApplication:
+    """Return the configured Application; the store is opened at start-up unless given."""
+    defaults = Defaults(
+        parse_mode=ParseMode.HTML,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+        tzinfo=settings.zone,
+    )
+    app: JfaApplication = (
+        ApplicationBuilder()
+        .token(settings.token())
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.file_base_url)
+        .request(HTTPXRequest(connection_pool_size=16, read_timeout=15.0))
+        .get_updates_request(HTTPXRequest(read_timeout=40.0))
+        .context_types(ContextTypes(context=BotContext))
+        .defaults(defaults)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    app.bot_data[SETTINGS_KEY] = settings
+    if store is not None:
+        app.bot_data[STORE_KEY] = store
+        app.bot_data[_OWNS_STORE] = False
+    register_handlers(app)
+    return app
+
+
+async def _post_init(app: JfaApplication) -> None:
+    """Open the store and publish commands and descriptions in every language."""
+    settings: Settings = app.bot_data[SETTINGS_KEY]
+    if STORE_KEY not in app.bot_data:
+        app.bot_data[STORE_KEY] = await Store.open(settings.db_path)
+        app.bot_data[_OWNS_STORE] = True
+    try:
+        await publish_bot_profile(app, settings)
+    except TelegramError as error:
+        # Menus are a convenience: the bot still works without them.
+        log.warning("Could not publish commands and descriptions: %s", error)
+
+
+async def _post_shutdown(app: JfaApplication) -> None:
+    """Close the store if this application opened it."""
+    if app.bot_data.get(_OWNS_STORE):
+        store: Store = app.bot_data.pop(STORE_KEY)
+        await store.close()
+
+
+async def publish_bot_profile(app: JfaApplication, settings: Settings) -> None:
+    """Set the command menu, description and short description for each language."""
+    bot = app.bot
+    for locale in (None, *settings.locales):
+        t = Translator.for_locale(locale or settings.default_locale)
+        commands = [BotCommand(name, text[:256]) for name, text in describe_commands(t)]
+        await bot.set_my_commands(commands, language_code=locale)
+        await bot.set_my_description(
+            t.gettext(
+                "Justice For All asks world leaders to fund and protect grassroots justice "
+                "defenders. Sign the petition, get the Action Pack and the policy brief, and "
+                "follow the weekly spotlight."
+            ),
+            language_code=locale,
+        )
+        await bot.set_my_short_description(
+            t.gettext("Sign the petition to fund and protect grassroots justice defenders."),
+            language_code=locale,
+        )
+
+
+@asynccontextmanager
+async def running(app: JfaApplication, *, poll_timeout: int = 10) -> AsyncIterator[JfaApplication]:
+    """Run the application by long polling inside an existing event loop."""
+    await app.initialize()
+    if app.post_init:
+        await app.post_init(app)
+    assert app.updater is not None  # built with the default updater
+    await app.updater.start_polling(
+        poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+    )
+    await app.start()
+    try:
+        yield app
+    finally:
+        if app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        if app.post_shutdown:
+            await app.post_shutdown(app)
+        await app.shutdown()

@@ -1,0 +1,177 @@
+"""The `jfa-bot` command: run the bot, try it locally, and operate its database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from jfa_bot import __version__
+from jfa_bot.logs import setup_logging
+from jfa_bot.settings import Settings, describe_errors
+
+__all__ = ["main"]
+
+EXIT_CONFIG = 2
+
+_GETTING_STARTED = """\
+error: JFA_BOT_TOKEN is not set.
+  Get a token from @BotFather in Telegram (send /newbot), then run:
+      JFA_BOT_TOKEN=123456:ABC... jfa-bot run
+  To try the bot right now without a token, run:
+      jfa-bot try"""
+
+
+def _load_settings(**overrides: object) -> Settings:
+    """Read the settings, or print one line per problem and exit with status 2."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]  # validated by pydantic
+    except ValidationError as error:
+        for line in describe_errors(error):
+            print(f"error: {line}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    """Run the bot against Telegram by long polling until interrupted."""
+    settings = _load_settings()
+    if settings.bot_token is None:
+        print(_GETTING_STARTED, file=sys.stderr)
+        return EXIT_CONFIG
+    setup_logging(settings.log_level, secrets=[settings.token()])
+    from telegram import Update
+
+    from jfa_bot.app import build_application
+
+    app = build_application(settings)
+    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def _cmd_try(args: argparse.Namespace) -> int:
+    """Run the real bot against the built-in Telegram stand-in, chatting in this terminal."""
+    from jfa_bot.tryout import run_tryout
+
+    base = _load_settings()
+    setup_logging(args.log_level or "WARNING")
+    with tempfile.TemporaryDirectory(prefix="jfa-try-") as tmp:
+        db_path = Path(args.db) if args.db else Path(tmp) / "try.sqlite3"
+        asyncio.run(run_tryout(base, db_path=db_path, language_code=args.lang))
+    return 0
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    """Apply pending database migrations and report the schema version."""
+    settings = _load_settings()
+    setup_logging(settings.log_level)
+    from jfa_bot.store import Database
+
+    async def migrate() -> tuple[list[int], int]:
+        db = await Database.open(settings.db_path, migrate=False)
+        try:
+            applied = await db.migrate()
+            return applied, await db.schema_version()
+        finally:
+            await db.close()
+
+    applied, version = asyncio.run(migrate())
+    done = f"applied {', '.join(map(str, applied))}" if applied else "nothing to apply"
+    print(f"{settings.db_path}: schema version {version} ({done})")
+    return 0
+
+
+def _cmd_health(args: argparse.Namespace) -> int:
+    """Exit 0 when the database opens, is sound and its schema is current."""
+    settings = _load_settings()
+    from jfa_bot.store import Database
+    from jfa_bot.store.migrations import MIGRATIONS
+
+    async def check() -> str | None:
+        if not settings.db_path.exists():
+            return f"{settings.db_path} does not exist"
+        db = await Database.open(settings.db_path, migrate=False)
+        try:
+            version = await db.schema_version()
+            if version != len(MIGRATIONS):
+                return f"schema version {version}, expected {len(MIGRATIONS)}"
+            verdict = await db.scalar("PRAGMA quick_check")
+            return None if verdict == "ok" else f"quick_check: {verdict}"
+        finally:
+            await db.close()
+
+    problem = asyncio.run(check())
+    if problem:
+        print(f"unhealthy: {problem}", file=sys.stderr)
+        return 1
+    print("ok")
+    return 0
+
+
+def _cmd_catalogs(args: argparse.Namespace) -> int:
+    """Extract, update, compile or check the translation catalogs."""
+    from jfa_bot import catalogs
+    from jfa_bot.i18n import locales_dir
+
+    package_dir = Path(__file__).resolve().parent
+    folder = locales_dir()
+    if args.action == "update":
+        catalogs.update(package_dir, folder)
+        print(f"updated {folder}/messages.pot and every messages.po")
+        return 0
+    if args.action == "compile":
+        for path in catalogs.compile_all(folder):
+            print(f"compiled {path}")
+        return 0
+    problems = catalogs.check(folder)
+    for problem in problems:
+        print(problem)
+    print(f"{len(problems)} problem(s)" if problems else "all catalogs complete")
+    return 1 if problems else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="jfa-bot",
+        description="The Telegram bot of the Justice For All campaign. "
+        "Settings come from JFA_* environment variables or a .env file (see the README).",
+    )
+    parser.add_argument("--version", action="version", version=f"jfa-bot {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    sub.add_parser("run", help="run the bot (long polling)").set_defaults(func=_cmd_run)
+
+    tryout = sub.add_parser(
+        "try", help="chat with the real bot here, against a local Telegram stand-in (no token)"
+    )
+    tryout.add_argument("--lang", default="en", help="your simulated Telegram language (en)")
+    tryout.add_argument("--db", help="keep the database in this file instead of a temporary one")
+    tryout.add_argument("--log-level", help="show the bot's logs at this level (WARNING)")
+    tryout.set_defaults(func=_cmd_try)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_cmd_migrate)
+    sub.add_parser("health", help="check the database (for container health checks)").set_defaults(
+        func=_cmd_health
+    )
+    catalogs = sub.add_parser("catalogs", help="translators' tools (see the README)")
+    catalogs.add_argument("action", choices=["update", "check", "compile"])
+    catalogs.set_defaults(func=_cmd_catalogs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `jfa-bot` command line."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

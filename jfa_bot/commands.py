@@ -1,0 +1,20 @@
+"""The bot's public commands, shown in Telegram's menu and in /help."""
+
+from __future__ import annotations
+
+from jfa_bot.i18n import Translator, noop
+
+__all__ = ["PUBLIC_COMMANDS", "describe_commands"]
+
+#: Command and its description (translated when shown). Order is the menu's order.
+PUBLIC_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", noop("Main menu")),
+    ("language", noop("Choose your language")),
+    ("privacy", noop("What we keep about you and your rights")),
+    ("help", noop("What this bot can do")),
+)
+
+
+def describe_commands(t: Translator) -> list[tuple[str, str]]:
+    """Return the public commands with descriptions in the translator's language."""
+    return [(command, t.gettext(description)) for command, description in PUBLIC_COMMANDS]

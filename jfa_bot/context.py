@@ -1,0 +1,59 @@
+"""The CallbackContext every handler receives: store, settings and the user's translator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from jfa_bot.i18n import Translator, resolve_locale
+from jfa_bot.settings import Settings
+from jfa_bot.store import Store
+
+__all__ = ["BotContext"]
+
+STORE_KEY = "store"
+SETTINGS_KEY = "settings"
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """Context with typed access to the store, the settings and a per-update translator."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+        self._translator: Translator | None = None
+
+    @property
+    def store(self) -> Store:
+        """Return the store opened at start-up."""
+        store: Store = self.bot_data[STORE_KEY]
+        return store
+
+    @property
+    def settings(self) -> Settings:
+        """Return the settings."""
+        settings: Settings = self.bot_data[SETTINGS_KEY]
+        return settings
+
+    @property
+    def t(self) -> Translator:
+        """Return the translator for the user of this update (the default until known)."""
+        if self._translator is None:
+            self._translator = Translator.for_locale(self.settings.default_locale)
+        return self._translator
+
+    def use_locale(self, stored: str | None, telegram_code: str | None) -> Translator:
+        """Resolve the user's locale and make its translator this context's `t`."""
+        locale = resolve_locale(
+            stored,
+            telegram_code,
+            default=self.settings.default_locale,
+            enabled=self.settings.locales,
+        )
+        self._translator = Translator.for_locale(locale)
+        return self._translator

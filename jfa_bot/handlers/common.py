@@ -1,0 +1,63 @@
+"""Small helpers shared by the handlers: who is talking, and answering them."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest
+
+from jfa_bot.context import BotContext
+
+__all__ = ["expired_button", "is_private", "remember_user", "reply"]
+
+log = logging.getLogger(__name__)
+
+
+def is_private(update: Update) -> bool:
+    """Tell whether the update comes from a private chat with the bot."""
+    chat = update.effective_chat
+    return chat is not None and chat.type == ChatType.PRIVATE
+
+
+async def remember_user(update: Update, context: BotContext) -> None:
+    """Record the user as seen and pick their language before any handler runs."""
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return
+    record = await context.store.users.touch(user.id, user.language_code)
+    context.use_locale(record.locale, user.language_code)
+
+
+async def reply(
+    update: Update,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+    *,
+    edit: bool = False,
+) -> Message | None:
+    """Answer in the update's chat: edit the pressed message when `edit`, else send anew."""
+    query = update.callback_query
+    if edit and query is not None and isinstance(query.message, Message):
+        try:
+            edited = await query.message.edit_text(text, reply_markup=markup)
+        except BadRequest as error:
+            # Pressing the same button twice asks for the text already shown.
+            if "message is not modified" not in error.message.lower():
+                raise
+            return query.message
+        return edited if isinstance(edited, Message) else None
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await chat.send_message(text, reply_markup=markup)
+
+
+async def expired_button(update: Update, context: BotContext) -> None:
+    """Answer a button whose data is stale or forged, changing nothing."""
+    query = update.callback_query
+    if query is None:
+        return
+    log.info("Refused callback data %r from user %s", query.data, query.from_user.id)
+    await query.answer(context.t.gettext("This button has expired. Please use /start."))

@@ -1,0 +1,34 @@
+"""Polite answers to everything the bot does not understand, and group etiquette."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from jfa_bot.context import BotContext
+from jfa_bot.handlers.common import reply
+from jfa_bot.keyboards import main_menu
+
+__all__ = ["not_understood", "point_to_private_chat"]
+
+
+async def not_understood(update: Update, context: BotContext) -> None:
+    """Answer unknown commands, free text, stickers, photos and voice with the menu."""
+    text = context.t.gettext(
+        "Sorry, I did not understand that. Please choose from the menu below, or send /help."
+    )
+    await reply(update, text, main_menu(context.t))
+
+
+async def point_to_private_chat(update: Update, context: BotContext) -> None:
+    """In a group, invite the user to a private chat instead of answering there."""
+    message = update.effective_message
+    if message is None:
+        return
+    link = f"https://t.me/{context.bot.username}?start=s_group"
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(context.t.gettext("Open a private chat"), url=link)]]
+    )
+    text = context.t.gettext(
+        "Let's talk in a private chat: your answers there stay between you and the campaign."
+    )
+    await message.reply_text(text, reply_markup=markup)

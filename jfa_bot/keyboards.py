@@ -1,0 +1,110 @@
+"""Inline keyboards and the callback-data formats behind their buttons.
+
+Callback data is short, prefixed and language neutral (`l:fr`, `m:privacy`): buttons are
+matched by their data, never by their translated label. Anything that does not parse is
+treated as forged or stale and refused by the handlers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from jfa_bot.i18n import LANGUAGE_NAMES, Translator, noop
+
+__all__ = [
+    "Kind",
+    "MenuItem",
+    "Parsed",
+    "language_keyboard",
+    "main_menu",
+    "pack",
+    "parse",
+]
+
+_PART = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+_MAX_BYTES = 64
+
+
+class Kind(StrEnum):
+    """What a button does; the value is the callback-data prefix."""
+
+    MENU = "m"
+    LANGUAGE = "l"
+
+
+class MenuItem(StrEnum):
+    """Entries of the main menu."""
+
+    LANGUAGE = "language"
+    PRIVACY = "privacy"
+    HELP = "help"
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """Callback data split into its kind and arguments."""
+
+    kind: Kind
+    args: tuple[str, ...]
+
+
+def pack(kind: Kind, *args: str) -> str:
+    """Build callback data such as `l:fr`; refuse parts that would not parse back."""
+    if any(not _PART.match(arg) for arg in args):
+        raise ValueError(f"callback argument not allowed: {args!r}")
+    data = ":".join((kind.value, *args))
+    if len(data.encode()) > _MAX_BYTES:
+        raise ValueError(f"callback data over {_MAX_BYTES} bytes: {data!r}")
+    return data
+
+
+def parse(data: str | None) -> Parsed | None:
+    """Split callback data into kind and arguments; None for anything malformed."""
+    if not data or len(data.encode()) > _MAX_BYTES:
+        return None
+    head, *args = data.split(":")
+    try:
+        kind = Kind(head)
+    except ValueError:
+        return None
+    if any(not _PART.match(arg) for arg in args):
+        return None
+    return Parsed(kind, tuple(args))
+
+
+_MENU_LABELS: dict[MenuItem, str] = {
+    MenuItem.LANGUAGE: noop("🌐 Language"),
+    MenuItem.PRIVACY: noop("🔒 Your data and privacy"),
+    MenuItem.HELP: noop("❓ Help"),
+}
+
+
+def main_menu(t: Translator, items: Sequence[MenuItem] = tuple(MenuItem)) -> InlineKeyboardMarkup:
+    """Return the main menu, one button per row, labels in the user's language."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t.gettext(_MENU_LABELS[item]), callback_data=pack(Kind.MENU, item)
+                )
+            ]
+            for item in items
+        ]
+    )
+
+
+def language_keyboard(locales: Sequence[str], current: str) -> InlineKeyboardMarkup:
+    """Return one button per language, each named in its own language, two per row."""
+    buttons = [
+        InlineKeyboardButton(
+            ("✓ " if code == current else "") + LANGUAGE_NAMES[code],
+            callback_data=pack(Kind.LANGUAGE, code),
+        )
+        for code in locales
+    ]
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])

@@ -1,0 +1,166 @@
+"""Settings read from `JFA_*` environment variables and an optional `.env` file.
+
+Every setting is documented in the README's configuration table; keep the two in step.
+Problems are reported as one line per variable by :func:`describe_errors`, never as a
+traceback, so an operator sees exactly which variable to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["SUPPORTED_LOCALES", "Settings", "describe_errors"]
+
+#: Locales with a complete catalog shipped in `locales/`.
+SUPPORTED_LOCALES: tuple[str, ...] = ("en", "fr", "es", "pt", "ar", "sw")
+
+_TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
+_ENV_PREFIX = "JFA_"
+
+
+def _split_csv(value: Any) -> Any:
+    """Turn `a, b,c` into `["a", "b", "c"]`; leave other values to pydantic."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """The bot's configuration; the field name upper-cased with `JFA_` is the variable."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=_ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    bot_token: SecretStr | None = Field(
+        default=None, description="Bot token from @BotFather (`123456:ABC...`)."
+    )
+    db_path: Path = Field(default=Path("jfa_bot.sqlite3"), description="The SQLite file.")
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = Field(
+        default=(), description="Telegram user ids of organizers, comma separated."
+    )
+    default_locale: str = Field(default="en", description="Language when none is known.")
+    locales: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=SUPPORTED_LOCALES, description="Languages offered to users, comma separated."
+    )
+    api_base_url: str = Field(
+        default="https://api.telegram.org/bot",
+        description="Bot API base URL (a self-hosted Bot API server or the stand-in).",
+    )
+    file_base_url: str = Field(
+        default="https://api.telegram.org/file/bot", description="Bot API file base URL."
+    )
+    content_dir: Path | None = Field(
+        default=None, description="A folder of content files that replaces the shipped sample."
+    )
+    timezone: str = Field(default="UTC", description="IANA time zone for schedules and dates.")
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    flow_timeout_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="Idle minutes before a form is abandoned."
+    )
+
+    @field_validator("admin_ids", "locales", mode="before")
+    @classmethod
+    def _csv(cls, value: Any) -> Any:
+        return _split_csv(value)
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not _TOKEN_RE.match(value.get_secret_value().strip()):
+            # Never echo the value: a half-pasted token is still a secret.
+            raise ValueError("does not look like a bot token (expected 123456:ABC-DEF...)")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("locales")
+    @classmethod
+    def _known_locales(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [code for code in value if code not in SUPPORTED_LOCALES]
+        if unknown:
+            choices = ", ".join(SUPPORTED_LOCALES)
+            raise ValueError(f"unknown locale(s) {', '.join(unknown)}; choose from {choices}")
+        if not value:
+            raise ValueError("at least one locale is needed")
+        return tuple(dict.fromkeys(value))
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_default(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(
+                f"unknown locale {value!r}; choose from {', '.join(SUPPORTED_LOCALES)}"
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (use a name like Africa/Nairobi)"
+            ) from None
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @field_validator("api_base_url", "file_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _default_is_enabled(self) -> Settings:
+        if self.default_locale not in self.locales:
+            raise ValueError(f"JFA_DEFAULT_LOCALE {self.default_locale!r} is not in JFA_LOCALES")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """Return the configured time zone."""
+        return ZoneInfo(self.timezone)
+
+    def token(self) -> str:
+        """Return the bot token; raise if none is configured."""
+        if self.bot_token is None:
+            raise ValueError("JFA_BOT_TOKEN is not set")
+        return self.bot_token.get_secret_value()
+
+    def is_admin(self, user_id: int | None) -> bool:
+        """Tell whether a Telegram user is one of the organizers."""
+        return user_id is not None and user_id in self.admin_ids
+
+
+def describe_errors(error: ValidationError) -> list[str]:
+    """Turn a settings validation error into one line per variable, without values."""
+    lines = []
+    for item in error.errors():
+        loc = item.get("loc") or ()
+        field = str(loc[0]) if loc else ""
+        variable = _ENV_PREFIX + field.upper() if field else "settings"
+        message = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
+        if len(loc) > 1:
+            message = f"item {loc[1]}: {message}"
+        lines.append(f"{variable}: {message}")
+    return lines
