@@ -29,6 +29,7 @@ from jfa_bot.handlers import errors, fallback, info, language, start
 from jfa_bot.handlers.common import expired_button, remember_user
 from jfa_bot.i18n import Translator
 from jfa_bot.keyboards import Kind
+from jfa_bot.logs import protect_secret, quiet_http_loggers
 from jfa_bot.settings import Settings
 from jfa_bot.store import Store
 
@@ -74,6 +75,8 @@ def register_handlers(app: JfaApplication) -> None:
 
 def build_application(settings: Settings, *, store: Store | None = None) -> JfaApplication:
     """Return the configured Application; the store is opened at start-up unless given."""
+    quiet_http_loggers()  # httpx logs URLs, and Bot API URLs hold the token
+    protect_secret(settings.token())
     defaults = Defaults(
         parse_mode=ParseMode.HTML,
         link_preview_options=LinkPreviewOptions(is_disabled=True),

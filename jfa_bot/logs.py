@@ -6,10 +6,19 @@ import logging
 import sys
 from collections.abc import Iterable
 
-__all__ = ["RedactingFilter", "setup_logging"]
+__all__ = ["RedactingFilter", "protect_secret", "quiet_http_loggers", "setup_logging"]
 
 # httpx logs every request URL at INFO, and Bot API URLs contain the token.
 _QUIET_LOGGERS = ("httpx", "httpcore", "aiohttp.access", "apscheduler")
+# PTB logs its Bot API URL (token included) at DEBUG from these loggers.
+_PTB_LOGGERS = (
+    "telegram.Bot",
+    "telegram.ext.ExtBot",
+    "telegram.ext.Updater",
+    "telegram.ext.Application",
+    "telegram.request.BaseRequest",
+    "telegram.request.HTTPXRequest",
+)
 
 
 class RedactingFilter(logging.Filter):
@@ -18,6 +27,11 @@ class RedactingFilter(logging.Filter):
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
         self._secrets = tuple(s for s in secrets if s)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Return the secrets this filter hides."""
+        return self._secrets
 
     def redact(self, text: str) -> str:
         """Return the text with every secret replaced."""
@@ -57,3 +71,14 @@ def quiet_http_loggers() -> None:
     """Keep loggers that print request URLs (and so the token) at WARNING."""
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def protect_secret(secret: str) -> None:
+    """Redact a secret in every record of PTB's loggers, whatever handler receives it."""
+    import telegram.ext  # noqa: F401  (creates PTB's loggers so they can be listed)
+
+    names = {n for n in logging.root.manager.loggerDict if n.startswith("telegram")}
+    for name in sorted(names | set(_PTB_LOGGERS)):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) and secret in f.secrets for f in logger.filters):
+            logger.addFilter(RedactingFilter([secret]))

@@ -10,9 +10,10 @@ from jfa_bot.commands import describe_commands
 from jfa_bot.context import BotContext
 from jfa_bot.handlers.common import expired_button, reply
 from jfa_bot.handlers.language import show_languages
+from jfa_bot.i18n import Translator
 from jfa_bot.keyboards import Kind, MenuItem, main_menu, parse
 
-__all__ = ["help_command", "menu", "privacy"]
+__all__ = ["help_command", "menu", "privacy", "privacy_text"]
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -24,10 +25,9 @@ async def help_command(update: Update, context: BotContext) -> None:
     await reply(update, "\n".join(lines), main_menu(t))
 
 
-async def privacy(update: Update, context: BotContext) -> None:
-    """Say what is kept, why, for how long, and how to see or erase it."""
-    t = context.t
-    text = t.gettext(
+def privacy_text(t: Translator) -> str:
+    """Return the privacy notice: what is kept, why, for how long, and the user's rights."""
+    return t.gettext(
         "<b>Your data and privacy</b>\n\n"
         "<b>What we keep.</b> Your Telegram user id, the language you use, when you first "
         "and last wrote to the bot, and the campaign link that brought you here, if any. "
@@ -39,7 +39,11 @@ async def privacy(update: Update, context: BotContext) -> None:
         "<b>Your rights.</b> You can ask to see or erase your data at any time by writing to "
         "the organizers; in-bot tools to download and erase everything are coming."
     )
-    await reply(update, text)
+
+
+async def privacy(update: Update, context: BotContext) -> None:
+    """Say what is kept, why, for how long, and how to see or erase it."""
+    await reply(update, privacy_text(context.t))
 
 
 async def menu(update: Update, context: BotContext) -> None:

@@ -9,9 +9,10 @@ from telegram import Update
 
 from jfa_bot.context import BotContext
 from jfa_bot.handlers.common import reply
+from jfa_bot.i18n import Translator
 from jfa_bot.keyboards import main_menu
 
-__all__ = ["DeepLink", "parse_payload", "send_welcome", "start"]
+__all__ = ["DeepLink", "parse_payload", "send_welcome", "start", "welcome_text"]
 
 _REFERRAL = re.compile(r"^r_([A-Za-z0-9]{4,16})$")
 _SOURCE = re.compile(r"^s_([A-Za-z0-9_-]{1,60})$")
@@ -36,9 +37,9 @@ def parse_payload(payload: str | None) -> DeepLink:
     return DeepLink()
 
 
-def welcome_text(context: BotContext) -> str:
-    """Return the welcome message in the user's language."""
-    return context.t.gettext(
+def welcome_text(t: Translator) -> str:
+    """Return the welcome message in the translator's language."""
+    return t.gettext(
         "<b>Justice For All</b> ⚖️\n\n"
         "More than four billion people live outside the protection of the law. "
         "Grassroots justice defenders — community paralegals and local organisations — "
@@ -52,7 +53,7 @@ def welcome_text(context: BotContext) -> str:
 
 async def send_welcome(update: Update, context: BotContext) -> None:
     """Send the welcome with the main menu."""
-    await reply(update, welcome_text(context), main_menu(context.t))
+    await reply(update, welcome_text(context.t), main_menu(context.t))
 
 
 async def start(update: Update, context: BotContext) -> None:
