@@ -47,6 +47,11 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
             self._translator = Translator.for_locale(self.settings.default_locale)
         return self._translator
 
+    @property
+    def has_locale(self) -> bool:
+        """Tell whether the user's language was resolved for this update."""
+        return self._translator is not None
+
     def use_locale(self, stored: str | None, telegram_code: str | None) -> Translator:
         """Resolve the user's locale and make its translator this context's `t`."""
         locale = resolve_locale(

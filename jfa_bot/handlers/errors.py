@@ -10,6 +10,7 @@ from telegram.error import Forbidden, NetworkError, TelegramError
 
 from jfa_bot.context import BotContext
 from jfa_bot.handlers.common import is_private
+from jfa_bot.i18n import Translator
 
 __all__ = ["on_error"]
 
@@ -36,11 +37,28 @@ async def on_error(update: object, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is None:
         return
+    t = await _translator(update, context)
     try:
         await chat.send_message(
-            context.t.gettext(
+            t.gettext(
                 "Sorry, something went wrong on our side. Please try again in a moment."
             )
         )
     except TelegramError as send_error:
         log.warning("Could not send the apology: %s", send_error)
+
+
+async def _translator(update: Update, context: BotContext) -> Translator:
+    """Return the user's translator, even when the error struck before it was chosen."""
+    if context.has_locale:
+        return context.t
+    user = update.effective_user
+    language = user.language_code if user else None
+    stored = None
+    if user is not None:
+        try:
+            record = await context.store.users.get(user.id)
+            stored = record.locale if record else None
+        except Exception:  # noqa: BLE001  (the store may be what failed)
+            log.warning("Could not read the user's language while handling an error")
+    return context.use_locale(stored, language)
