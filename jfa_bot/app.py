@@ -17,6 +17,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -24,10 +25,12 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from jfa_bot.commands import describe_commands
+from jfa_bot.content import Content
 from jfa_bot.context import SETTINGS_KEY, STORE_KEY, BotContext
-from jfa_bot.handlers import errors, fallback, info, language, start
+from jfa_bot.handlers import errors, fallback, info, inline, language, petition, signer, start
 from jfa_bot.handlers.common import expired_button, remember_user
 from jfa_bot.i18n import Translator
+from jfa_bot.jobs import close_idle_forms
 from jfa_bot.keyboards import Kind
 from jfa_bot.logs import protect_secret, quiet_http_loggers
 from jfa_bot.settings import Settings
@@ -40,6 +43,7 @@ log = logging.getLogger(__name__)
 JfaApplication = Application[Any, BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]
 
 _OWNS_STORE = "owns_store"
+CONTENT_KEY = "content"
 PRIVATE = filters.ChatType.PRIVATE
 
 
@@ -61,13 +65,26 @@ def register_handlers(app: JfaApplication) -> None:
         CommandHandler("help", info.help_command, PRIVATE),
         CommandHandler("language", language.show_languages, PRIVATE),
         CommandHandler("privacy", info.privacy, PRIVATE),
+        # The petition and the signer's rights.
+        CommandHandler("sign", petition.begin, PRIVATE),
+        CommandHandler("cancel", petition.cancel, PRIVATE),
+        CommandHandler("count", signer.count, PRIVATE),
+        CommandHandler("mydata", signer.mydata, PRIVATE),
+        CommandHandler("withdraw", signer.withdraw, PRIVATE),
+        CommandHandler("forget", signer.forget, PRIVATE),
         # Buttons, matched by callback-data prefix.
         CallbackQueryHandler(language.choose_language, pattern=_data(Kind.LANGUAGE)),
         CallbackQueryHandler(info.menu, pattern=_data(Kind.MENU)),
+        CallbackQueryHandler(petition.on_button, pattern=_data(Kind.PETITION)),
+        CallbackQueryHandler(signer.on_button, pattern=_data(Kind.SIGNER)),
         # Anything else pressed is stale or forged: answer it and change nothing.
         CallbackQueryHandler(expired_button),
-        # Unknown commands, free text, stickers, photos, voice: a polite pointer to the menu.
-        MessageHandler(PRIVATE & ~filters.UpdateType.EDITED, fallback.not_understood),
+        # Sharing from any chat through inline mode.
+        InlineQueryHandler(inline.share_card),
+        # Unknown commands get a pointer to the menu, even in the middle of a form.
+        MessageHandler(PRIVATE & filters.COMMAND, fallback.not_understood),
+        # Typed answers for a form in progress; outside a form, the polite pointer.
+        MessageHandler(PRIVATE & ~filters.UpdateType.EDITED, petition.on_message),
     ]
     app.add_handlers(handlers)
     app.add_error_handler(errors.on_error)
@@ -96,10 +113,13 @@ def build_application(settings: Settings, *, store: Store | None = None) -> JfaA
         .build()
     )
     app.bot_data[SETTINGS_KEY] = settings
+    app.bot_data[CONTENT_KEY] = Content.load(settings.content_dir, settings.default_locale)
     if store is not None:
         app.bot_data[STORE_KEY] = store
         app.bot_data[_OWNS_STORE] = False
     register_handlers(app)
+    assert app.job_queue is not None  # python-telegram-bot[job-queue] is a dependency
+    app.job_queue.run_repeating(close_idle_forms, interval=60, first=60, name="close-idle-forms")
     return app
 
 

@@ -9,8 +9,14 @@ __all__ = ["PUBLIC_COMMANDS", "describe_commands"]
 #: Command and its description (translated when shown). Order is the menu's order.
 PUBLIC_COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", noop("Main menu")),
+    ("sign", noop("Sign the petition, or see your signature")),
+    ("count", noop("How many people have signed")),
     ("language", noop("Choose your language")),
     ("privacy", noop("What we keep about you and your rights")),
+    ("mydata", noop("Download everything we hold about you")),
+    ("withdraw", noop("Withdraw your signature")),
+    ("forget", noop("Erase everything we hold about you")),
+    ("cancel", noop("Stop filling in a form")),
     ("help", noop("What this bot can do")),
 )
 

@@ -20,6 +20,7 @@ __all__ = [
     "Kind",
     "MenuItem",
     "Parsed",
+    "button",
     "language_keyboard",
     "main_menu",
     "pack",
@@ -35,11 +36,15 @@ class Kind(StrEnum):
 
     MENU = "m"
     LANGUAGE = "l"
+    PETITION = "p"
+    SIGNER = "s"
 
 
 class MenuItem(StrEnum):
     """Entries of the main menu."""
 
+    SIGN = "sign"
+    COUNT = "count"
     LANGUAGE = "language"
     PRIVACY = "privacy"
     HELP = "help"
@@ -78,6 +83,8 @@ def parse(data: str | None) -> Parsed | None:
 
 
 _MENU_LABELS: dict[MenuItem, str] = {
+    MenuItem.SIGN: noop("✍️ Sign the petition"),
+    MenuItem.COUNT: noop("📊 How many have signed"),
     MenuItem.LANGUAGE: noop("🌐 Language"),
     MenuItem.PRIVACY: noop("🔒 Your data and privacy"),
     MenuItem.HELP: noop("❓ Help"),
@@ -96,6 +103,11 @@ def main_menu(t: Translator, items: Sequence[MenuItem] = tuple(MenuItem)) -> Inl
             for item in items
         ]
     )
+
+
+def button(label: str, kind: Kind, *args: str) -> InlineKeyboardButton:
+    """Return one callback button."""
+    return InlineKeyboardButton(label, callback_data=pack(kind, *args))
 
 
 def language_keyboard(locales: Sequence[str], current: str) -> InlineKeyboardMarkup:

@@ -69,7 +69,12 @@ class Settings(BaseSettings):
         default=30, ge=1, le=24 * 60, description="Idle minutes before a form is abandoned."
     )
 
-    @field_validator("admin_ids", "locales", mode="before")
+    milestones: Annotated[tuple[int, ...], NoDecode] = Field(
+        default=(100, 1_000, 5_000, 10_000, 50_000, 100_000, 500_000, 1_000_000),
+        description="Signature counts recorded as milestones, comma separated.",
+    )
+
+    @field_validator("admin_ids", "locales", "milestones", mode="before")
     @classmethod
     def _csv(cls, value: Any) -> Any:
         return _split_csv(value)

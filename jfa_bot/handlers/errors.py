@@ -40,9 +40,7 @@ async def on_error(update: object, context: BotContext) -> None:
     t = await _translator(update, context)
     try:
         await chat.send_message(
-            t.gettext(
-                "Sorry, something went wrong on our side. Please try again in a moment."
-            )
+            t.gettext("Sorry, something went wrong on our side. Please try again in a moment.")
         )
     except TelegramError as send_error:
         log.warning("Could not send the apology: %s", send_error)
@@ -59,6 +57,6 @@ async def _translator(update: Update, context: BotContext) -> Translator:
         try:
             record = await context.store.users.get(user.id)
             stored = record.locale if record else None
-        except Exception:  # noqa: BLE001  (the store may be what failed)
+        except Exception:
             log.warning("Could not read the user's language while handling an error")
     return context.use_locale(stored, language)

@@ -8,6 +8,7 @@ from telegram import Update
 
 from jfa_bot.commands import describe_commands
 from jfa_bot.context import BotContext
+from jfa_bot.handlers import petition, signer
 from jfa_bot.handlers.common import expired_button, reply
 from jfa_bot.handlers.language import show_languages
 from jfa_bot.i18n import Translator
@@ -31,13 +32,20 @@ def privacy_text(t: Translator) -> str:
         "<b>Your data and privacy</b>\n\n"
         "<b>What we keep.</b> Your Telegram user id, the language you use, when you first "
         "and last wrote to the bot, and the campaign link that brought you here, if any. "
-        "We do not keep your Telegram name, username or phone number.\n\n"
-        "<b>Why.</b> To answer you in your language and to count how people find the "
+        "If you sign: the name, country and organisation you give, whether your name may "
+        "be handed over, the petition and consent versions and the time you signed. "
+        "If you ask for it: your weekly spotlight subscription. Each consent is recorded "
+        "with its time. We do not keep your Telegram name, username or phone number.\n\n"
+        "<b>Why.</b> To count your signature and hand it to governments at the UN General "
+        "Assembly, to answer you in your language, and to see how people find the "
         "campaign.\n\n"
-        "<b>For how long.</b> Until the end of the campaign, or until you ask us to erase it.\n\n"
-        "<b>Who sees it.</b> Only the campaign's organizers. We never sell or share it.\n\n"
-        "<b>Your rights.</b> You can ask to see or erase your data at any time by writing to "
-        "the organizers; in-bot tools to download and erase everything are coming."
+        "<b>Who sees it.</b> The campaign's organizers. Governments receive names and "
+        "countries only of signers who chose to show their name; withheld names are never "
+        "handed over or exported. We never sell your data.\n\n"
+        "<b>For how long.</b> Until the end of the campaign, or until you erase it.\n\n"
+        "<b>Your rights.</b> /mydata sends you everything we hold. /withdraw removes your "
+        "signature. /forget erases everything about you, for good. /cancel stops a form; "
+        "nothing is saved until you agree and sign."
     )
 
 
@@ -60,6 +68,12 @@ async def menu(update: Update, context: BotContext) -> None:
         return
     if item is MenuItem.LANGUAGE:
         await show_languages(update, context)
+        return
+    if item is MenuItem.SIGN:
+        await petition.begin(update, context)
+        return
+    if item is MenuItem.COUNT:
+        await signer.count(update, context)
         return
     await query.answer()
     if item is MenuItem.PRIVACY:

@@ -5,9 +5,37 @@ from __future__ import annotations
 from pathlib import Path
 
 from jfa_bot.store.db import Database, SchemaTooNewError, utc_now
+from jfa_bot.store.flows import Flow, Flows
+from jfa_bot.store.personal_data import PersonalData
+from jfa_bot.store.signatures import (
+    NewSignature,
+    Signature,
+    SignatureCounts,
+    Signatures,
+    SignResult,
+    Visibility,
+)
+from jfa_bot.store.subscriptions import Subscriptions
 from jfa_bot.store.users import User, Users
 
-__all__ = ["Database", "SchemaTooNewError", "Store", "User", "Users", "utc_now"]
+__all__ = [
+    "Database",
+    "Flow",
+    "Flows",
+    "NewSignature",
+    "PersonalData",
+    "SchemaTooNewError",
+    "SignResult",
+    "Signature",
+    "SignatureCounts",
+    "Signatures",
+    "Store",
+    "Subscriptions",
+    "User",
+    "Users",
+    "Visibility",
+    "utc_now",
+]
 
 
 class Store:
@@ -16,6 +44,10 @@ class Store:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.users = Users(db)
+        self.signatures = Signatures(db)
+        self.flows = Flows(db)
+        self.subscriptions = Subscriptions(db)
+        self.personal_data = PersonalData(db, self.signatures)
 
     @classmethod
     async def open(cls, path: Path | str, *, migrate: bool = True) -> Store:

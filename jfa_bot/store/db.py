@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,9 @@ _PRAGMAS = (
     # Erased rows are overwritten with zeros, so a deleted name does not linger on disk.
     "PRAGMA secure_delete=ON",
 )
+
+
+Params = Sequence[Any] | Mapping[str, Any]
 
 
 class SchemaTooNewError(RuntimeError):
@@ -121,22 +124,22 @@ class Database:
                 raise
             await self._conn.execute("COMMIT")
 
-    async def execute(self, sql: str, params: Iterable[Any] = ()) -> None:
+    async def execute(self, sql: str, params: Params = ()) -> None:
         """Run one write statement in its own transaction."""
         async with self._write_lock:
-            await self._conn.execute(sql, tuple(params))
+            await self._conn.execute(sql, params)
 
-    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         """Return the first row of a query, or None."""
-        async with self._conn.execute(sql, tuple(params)) as cursor:
+        async with self._conn.execute(sql, params) as cursor:
             return await cursor.fetchone()
 
-    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         """Return every row of a query."""
-        async with self._conn.execute(sql, tuple(params)) as cursor:
+        async with self._conn.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
-    async def scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
+    async def scalar(self, sql: str, params: Params = ()) -> Any:
         """Return the first column of the first row, or None."""
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]

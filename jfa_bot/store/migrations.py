@@ -19,4 +19,75 @@ CREATE TABLE users (
 ) STRICT;
 """
 
-MIGRATIONS: tuple[str, ...] = (_M1_USERS,)
+_M2_SIGNATURES = """
+CREATE TABLE signatures (
+    user_id          INTEGER PRIMARY KEY REFERENCES users (user_id) ON DELETE CASCADE,
+    number           INTEGER NOT NULL UNIQUE,       -- "signer #N", never reused
+    signed_at        TEXT    NOT NULL,              -- UTC
+    signed_day       TEXT    NOT NULL,              -- local date in JFA_TIMEZONE, for daily counts
+    petition_version TEXT    NOT NULL,
+    consent_version  TEXT    NOT NULL,
+    locale           TEXT    NOT NULL,
+    name             TEXT    NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+    country          TEXT    NOT NULL CHECK (length(country) = 2 AND country = upper(country)),
+    organisation     TEXT             CHECK (organisation IS NULL OR length(organisation) <= 100),
+    visibility       TEXT    NOT NULL CHECK (visibility IN ('public', 'withheld')),
+    referral_code    TEXT    NOT NULL UNIQUE,       -- this signer's own share code
+    referred_by      INTEGER REFERENCES signatures (user_id) ON DELETE SET NULL,
+    source           TEXT
+) STRICT;
+CREATE INDEX signatures_referred_by ON signatures (referred_by);
+CREATE INDEX signatures_country ON signatures (country);
+
+-- Counters maintained in the signing transaction: the hot path never runs COUNT(*).
+CREATE TABLE counters (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) STRICT;
+INSERT INTO counters (name, value) VALUES ('signatures', 0), ('next_number', 1);
+CREATE TABLE country_counts (
+    country TEXT PRIMARY KEY,
+    count   INTEGER NOT NULL CHECK (count >= 0)
+) STRICT;
+CREATE TABLE daily_counts (
+    day   TEXT PRIMARY KEY,
+    count INTEGER NOT NULL CHECK (count >= 0)
+) STRICT;
+CREATE TABLE milestones (
+    threshold  INTEGER PRIMARY KEY,
+    reached_at TEXT    NOT NULL,
+    announced  INTEGER NOT NULL DEFAULT 0 CHECK (announced IN (0, 1))
+) STRICT;
+
+-- Every consent given or withdrawn, with its time: the record of what people agreed to.
+CREATE TABLE consents (
+    id      INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+    kind    TEXT    NOT NULL CHECK (kind IN ('petition', 'updates')),
+    given   INTEGER NOT NULL CHECK (given IN (0, 1)),
+    version TEXT,
+    at      TEXT    NOT NULL
+) STRICT;
+CREATE INDEX consents_user ON consents (user_id);
+
+-- Present while a user receives the weekly spotlight.
+CREATE TABLE subscriptions (
+    user_id INTEGER PRIMARY KEY REFERENCES users (user_id) ON DELETE CASCADE,
+    since   TEXT    NOT NULL,
+    locale  TEXT
+) STRICT;
+
+-- A form in progress (signing, requests): restart-safe, dropped when idle.
+CREATE TABLE flows (
+    user_id    INTEGER PRIMARY KEY REFERENCES users (user_id) ON DELETE CASCADE,
+    kind       TEXT    NOT NULL,
+    token      TEXT    NOT NULL,                    -- in every button of this form
+    step       TEXT    NOT NULL,
+    data       TEXT    NOT NULL DEFAULT '{}',       -- JSON answers so far
+    message_id INTEGER,                             -- the message the form edits
+    updated_at TEXT    NOT NULL
+) STRICT;
+CREATE INDEX flows_updated_at ON flows (updated_at);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_M1_USERS, _M2_SIGNATURES)

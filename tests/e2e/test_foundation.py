@@ -44,7 +44,13 @@ async def test_supporter_starts_in_english_and_sees_the_menu(
     assert welcome.plain.startswith(WELCOME_START)
     assert "funding and protecting grassroots justice defenders" in welcome.plain
     labels = [button.text for row in welcome.buttons for button in row]
-    assert labels == ["🌐 Language", "🔒 Your data and privacy", "❓ Help"]
+    assert labels == [
+        "✍️ Sign the petition",
+        "📊 How many have signed",
+        "🌐 Language",
+        "🔒 Your data and privacy",
+        "❓ Help",
+    ]
 
 
 async def test_supporter_with_french_telegram_is_welcomed_in_french(
@@ -199,8 +205,19 @@ async def test_commands_and_descriptions_are_published_in_every_language(
     for locale in ("en", "fr", "es", "pt", "ar", "sw"):
         t = Translator.for_locale(locale)
         commands = sandbox.commands(language_code=locale)
-        assert [c["command"] for c in commands] == ["start", "language", "privacy", "help"]
-        assert commands[1]["description"] == t.gettext("Choose your language")
+        assert [c["command"] for c in commands] == [
+            "start",
+            "sign",
+            "count",
+            "language",
+            "privacy",
+            "mydata",
+            "withdraw",
+            "forget",
+            "cancel",
+            "help",
+        ]
+        assert commands[3]["description"] == t.gettext("Choose your language")
         assert sandbox.short_description(locale) == t.gettext(
             "Sign the petition to fund and protect grassroots justice defenders."
         )

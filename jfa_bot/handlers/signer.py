@@ -1,0 +1,295 @@
+"""After signing: thanks and sharing, the live count, and the signer's rights.
+
+/sign (when signed) shows the signature with buttons to change visibility or organisation
+or to withdraw; /count shows the live count; /mydata sends everything we hold as JSON;
+/withdraw removes the signature and /forget erases every row, each after a confirmation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from html import escape
+from io import BytesIO
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from jfa_bot.context import BotContext
+from jfa_bot.forms import clean_text
+from jfa_bot.handlers.common import expired_button, reply
+from jfa_bot.i18n import Translator
+from jfa_bot.keyboards import Kind, button, parse
+from jfa_bot.store import Flow, Signature, Visibility
+
+__all__ = [
+    "count",
+    "forget",
+    "mydata",
+    "on_button",
+    "on_form_message",
+    "share_link",
+    "show_status",
+    "thank",
+    "withdraw",
+]
+
+log = logging.getLogger(__name__)
+
+EDIT_ORG_KIND = "edit_org"
+SUBSCRIBE_VERSION = "2026-11-1"
+
+
+def share_link(bot_username: str, signature: Signature | None) -> str:
+    """Return the deep link that counts who a signer brought in."""
+    payload = f"r_{signature.referral_code}" if signature else "s_share"
+    return f"https://t.me/{bot_username}?start={payload}"
+
+
+def _share_button(t: Translator) -> InlineKeyboardButton:
+    return InlineKeyboardButton(t.gettext("📣 Share the petition"), switch_inline_query="")
+
+
+async def thank(update: Update, context: BotContext, signature: Signature) -> None:
+    """Thank a new signer with their number, share link and a spotlight offer."""
+    t = context.t
+    link = share_link(context.bot.username, signature)
+    text = "\n\n".join(
+        [
+            t.gettext("🎉 Thank you, {name}! You are signer #{number}.").format(
+                name=escape(signature.name), number=t.number(signature.number)
+            ),
+            t.gettext(
+                "Please share the petition: everyone who signs through your link is counted "
+                "as brought in by you."
+            ),
+            escape(link),
+            "#TipTheScales #JusticeForAll",
+        ]
+    )
+    rows = [[_share_button(t)]]
+    if not await context.store.subscriptions.is_subscribed(signature.user_id):
+        rows.append([button(t.gettext("🔔 Get the weekly spotlight"), Kind.SIGNER, "sub")])
+    await reply(update, text, InlineKeyboardMarkup(rows), edit=update.callback_query is not None)
+
+
+async def show_status(update: Update, context: BotContext) -> None:
+    """Show a signer their signature, their referrals and what they can change."""
+    user = update.effective_user
+    if user is None:
+        return
+    signature = await context.store.signatures.get(user.id)
+    if signature is None:
+        await reply(update, context.t.gettext("You have not signed the petition."))
+        return
+    t = context.t
+    signed = t.date(signature_date(signature))
+    direct, total = await context.store.signatures.referrals(user.id)
+    withheld = signature.visibility is Visibility.WITHHELD
+    lines = [
+        t.gettext("You signed on {date} as signer #{number}.").format(
+            date=signed, number=t.number(signature.number)
+        ),
+        t.gettext("Your name in the list handed to governments: {shown}").format(
+            shown=t.gettext("withheld") if withheld else t.gettext("shown")
+        ),
+        t.ngettext(
+            "{n} person signed through your link.",
+            "{n} people signed through your link.",
+            direct,
+        ).format(n=t.number(direct)),
+    ]
+    if total > direct:
+        lines.append(
+            t.ngettext(
+                "Counting the people they brought in: {n} person in all.",
+                "Counting the people they brought in: {n} people in all.",
+                total,
+            ).format(n=t.number(total))
+        )
+    lines += ["", escape(share_link(context.bot.username, signature))]
+    toggle = (
+        button(t.gettext("👁 Show my name"), Kind.SIGNER, "vis", Visibility.PUBLIC.value)
+        if withheld
+        else button(
+            t.gettext("🙈 Withhold my name"), Kind.SIGNER, "vis", Visibility.WITHHELD.value
+        )
+    )
+    rows = [
+        [toggle],
+        [button(t.gettext("🏢 Change organisation"), Kind.SIGNER, "org")],
+        [_share_button(t)],
+        [button(t.gettext("↩️ Withdraw my signature"), Kind.SIGNER, "wd")],
+    ]
+    await reply(update, "\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+def signature_date(signature: Signature) -> dt.date:
+    """Return the signing date (local day recorded at signing)."""
+    return dt.date.fromisoformat(signature.signed_day)
+
+
+async def count(update: Update, context: BotContext) -> None:
+    """Show the total, countries, today's signatures and the top ten countries."""
+    t = context.t
+    if update.callback_query:
+        await update.callback_query.answer()
+    today = dt.datetime.now(context.settings.zone).date().isoformat()
+    counts = await context.store.signatures.counts(today)
+    if counts.total == 0:
+        await reply(update, t.gettext("No one has signed yet. Be the first: /sign"))
+        return
+    lines = [
+        "<b>"
+        + t.ngettext("{n} signature so far", "{n} signatures so far", counts.total).format(
+            n=t.number(counts.total)
+        )
+        + "</b>",
+        t.ngettext("from {n} country", "from {n} countries", counts.countries).format(
+            n=t.number(counts.countries)
+        ),
+        t.ngettext("{n} new signature today", "{n} new signatures today", counts.today).format(
+            n=t.number(counts.today)
+        ),
+        "",
+        t.gettext("<b>Top countries</b>"),
+    ]
+    lines += [
+        f"{t.number(rank)}. {escape(t.country_name(code))} — {t.number(n)}"
+        for rank, (code, n) in enumerate(counts.top, start=1)
+    ]
+    await reply(update, "\n".join(lines))
+
+
+async def withdraw(update: Update, context: BotContext) -> None:
+    """Ask the signer to confirm withdrawing their signature."""
+    t = context.t
+    user = update.effective_user
+    if update.callback_query:
+        await update.callback_query.answer()
+    if user is None or await context.store.signatures.get(user.id) is None:
+        await reply(
+            update, t.gettext("You have not signed the petition, so there is nothing to withdraw.")
+        )
+        return
+    rows = [
+        [button(t.gettext("Yes, withdraw my signature"), Kind.SIGNER, "wd_yes")],
+        [button(t.gettext("No, keep it"), Kind.SIGNER, "keep")],
+    ]
+    await reply(
+        update,
+        t.gettext(
+            "Withdraw your signature? Your name and details are removed from the petition "
+            "and the count goes down by one."
+        ),
+        InlineKeyboardMarkup(rows),
+    )
+
+
+async def forget(update: Update, context: BotContext) -> None:
+    """Ask the user to confirm erasing everything held about them."""
+    t = context.t
+    rows = [
+        [button(t.gettext("Yes, erase everything"), Kind.SIGNER, "forget_yes")],
+        [button(t.gettext("No, keep it"), Kind.SIGNER, "keep")],
+    ]
+    await reply(
+        update,
+        t.gettext(
+            "Erase everything we hold about you? This removes your signature, your "
+            "consents, your subscription and your profile, and cannot be undone."
+        ),
+        InlineKeyboardMarkup(rows),
+    )
+
+
+async def mydata(update: Update, context: BotContext) -> None:
+    """Send everything stored about the user as a readable JSON document."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None:
+        return
+    data = await context.store.personal_data.export(user.id)
+    document = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False).encode()
+    await chat.send_document(
+        BytesIO(document),
+        filename="my-jfa-data.json",
+        caption=context.t.gettext("Here is everything we hold about you."),
+    )
+
+
+async def on_button(update: Update, context: BotContext) -> None:
+    """Handle the signer's buttons: visibility, organisation, withdraw, erase, subscribe."""
+    query = update.callback_query
+    parsed = parse(query.data if query else None)
+    if query is None or parsed is None or not parsed.args:
+        await expired_button(update, context)
+        return
+    action, *rest = parsed.args
+    t = context.t
+    user_id = query.from_user.id
+    store = context.store
+    if action == "vis" and rest and rest[0] in {v.value for v in Visibility}:
+        if not await store.signatures.set_visibility(user_id, Visibility(rest[0])):
+            await expired_button(update, context)
+            return
+        await query.answer(t.gettext("Saved."))
+        await show_status(update, context)
+    elif action == "org":
+        if await store.signatures.get(user_id) is None:
+            await expired_button(update, context)
+            return
+        await query.answer()
+        flow = await store.flows.start(user_id, EDIT_ORG_KIND, "org", {})
+        markup = InlineKeyboardMarkup(
+            [[button(t.gettext("Remove my organisation"), Kind.SIGNER, "org_clear", flow.token)]]
+        )
+        await reply(update, t.gettext("Type the name of your organisation:"), markup)
+    elif action == "org_clear" and rest:
+        pending = await store.flows.get(user_id)
+        if pending is None or pending.token != rest[0]:
+            await expired_button(update, context)
+            return
+        await store.flows.delete(user_id)
+        await store.signatures.set_organisation(user_id, None)
+        await query.answer(t.gettext("Saved."))
+        await show_status(update, context)
+    elif action == "wd":
+        await withdraw(update, context)
+    elif action == "wd_yes":
+        removed = await store.signatures.withdraw(user_id)
+        await query.answer()
+        text = (
+            t.gettext("Your signature has been withdrawn. You can sign again at any time: /sign")
+            if removed
+            else t.gettext("You have not signed the petition, so there is nothing to withdraw.")
+        )
+        await reply(update, text, edit=True)
+    elif action == "forget_yes":
+        await store.personal_data.erase(user_id)
+        await query.answer()
+        await reply(update, t.gettext("Everything we held about you has been erased."), edit=True)
+    elif action == "keep":
+        await query.answer()
+        await reply(update, t.gettext("Nothing was changed."), edit=True)
+    elif action == "sub":
+        await store.subscriptions.subscribe(user_id, t.locale, SUBSCRIBE_VERSION)
+        await query.answer(t.gettext("You will receive the weekly spotlight."))
+    else:
+        await expired_button(update, context)
+
+
+async def on_form_message(update: Update, context: BotContext, flow: Flow) -> None:
+    """Take the new organisation typed after "Change organisation"."""
+    message = update.effective_message
+    if flow.kind != EDIT_ORG_KIND or message is None:
+        await context.store.flows.delete(flow.user_id)
+        return
+    cleaned = clean_text(message.text, max_length=100)
+    if cleaned.text is None:
+        await reply(update, context.t.gettext("Please type the organisation's name with letters."))
+        return
+    await context.store.flows.delete(flow.user_id)
+    await context.store.signatures.set_organisation(flow.user_id, cleaned.text)
+    await reply(update, context.t.gettext("Saved."))
+    await show_status(update, context)
