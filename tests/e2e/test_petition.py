@@ -59,7 +59,7 @@ async def sign(
     choice = "Count me, withhold my name" if withheld else "Show my name"
     [consent] = await press(user, t.gettext(choice))
     if updates:
-        [consent] = await press(user, t.gettext("☐ Send me the weekly spotlight"))
+        [_consent] = await press(user, t.gettext("☐ Send me the weekly spotlight"))
     [thanks] = await press(user, t.gettext("✅ I agree and sign"))
     return thanks
 
@@ -135,7 +135,7 @@ async def test_a_double_tap_on_i_agree_keeps_one_signature(
     sandbox: BotApiServer, bot: JfaApplication
 ) -> None:
     user = sandbox.user(204, first_name="Musa", language_code="en")
-    [intro] = await user.ask("/sign")
+    [_intro] = await user.ask("/sign")
     await press(user, "✍️ Sign")
     await user.ask("Musa")
     await user.ask("Nigeria")
@@ -174,7 +174,7 @@ async def test_signer_withdraws_and_the_count_goes_down(
     user = sandbox.user(206, first_name="Ana", language_code="pt")
     pt = Translator.for_locale("pt")
     await sign(user, name="Ana Silva", country_query="Moç", country="MZ", t=pt)
-    [confirm] = await user.ask("/withdraw")
+    [_confirm] = await user.ask("/withdraw")
     [done] = await press(user, pt.gettext("Yes, withdraw my signature"))
     assert done.plain == pt.gettext(
         "Your signature has been withdrawn. You can sign again at any time: /sign"
