@@ -27,7 +27,18 @@ from telegram.request import HTTPXRequest
 from jfa_bot.commands import describe_commands
 from jfa_bot.content import Content
 from jfa_bot.context import SETTINGS_KEY, STORE_KEY, BotContext
-from jfa_bot.handlers import errors, fallback, info, inline, language, petition, signer, start
+from jfa_bot.handlers import (
+    errors,
+    fallback,
+    info,
+    inline,
+    language,
+    petition,
+    requests,
+    resources,
+    signer,
+    start,
+)
 from jfa_bot.handlers.common import expired_button, remember_user
 from jfa_bot.i18n import Translator
 from jfa_bot.jobs import close_idle_forms
@@ -72,11 +83,17 @@ def register_handlers(app: JfaApplication) -> None:
         CommandHandler("mydata", signer.mydata, PRIVATE),
         CommandHandler("withdraw", signer.withdraw, PRIVATE),
         CommandHandler("forget", signer.forget, PRIVATE),
+        # Material for defenders.
+        CommandHandler("actionpack", resources.action_pack, PRIVATE),
+        CommandHandler("brief", resources.brief, PRIVATE),
+        CommandHandler("webinar", requests.webinar, PRIVATE),
         # Buttons, matched by callback-data prefix.
         CallbackQueryHandler(language.choose_language, pattern=_data(Kind.LANGUAGE)),
         CallbackQueryHandler(info.menu, pattern=_data(Kind.MENU)),
         CallbackQueryHandler(petition.on_button, pattern=_data(Kind.PETITION)),
         CallbackQueryHandler(signer.on_button, pattern=_data(Kind.SIGNER)),
+        CallbackQueryHandler(resources.brief, pattern=_data(Kind.BRIEF)),
+        CallbackQueryHandler(requests.on_button, pattern=_data(Kind.REQUEST)),
         # Anything else pressed is stale or forged: answer it and change nothing.
         CallbackQueryHandler(expired_button),
         # Sharing from any chat through inline mode.

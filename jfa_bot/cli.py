@@ -48,7 +48,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     from jfa_bot.app import build_application
 
-    app = build_application(settings)
+    from jfa_bot.content import ContentError
+
+    try:
+        app = build_application(settings)
+    except ContentError as error:
+        print(
+            f"error: the content is not valid; the bot will not start:\n{error}", file=sys.stderr
+        )
+        return EXIT_CONFIG
     app.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
 
@@ -134,6 +142,27 @@ def _cmd_catalogs(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _cmd_content(args: argparse.Namespace) -> int:
+    """Check the content folder, or rebuild the sample Action Pack PDFs from their text."""
+    from jfa_bot.content import SAMPLE_DIR
+    from jfa_bot.content.check import check_content
+
+    folder = Path(args.dir) if args.dir else (_load_settings().content_dir or SAMPLE_DIR)
+    if args.action == "pdf":
+        from jfa_bot.content.pdf import text_to_pdf
+
+        for source in sorted(folder.glob("*/action-pack.txt")):
+            target = source.with_suffix(".pdf")
+            target.write_bytes(text_to_pdf(source.read_text(encoding="utf-8")))
+            print(f"wrote {target}")
+        return 0
+    problems = check_content(folder)
+    for problem in problems:
+        print(problem)
+    print(f"{len(problems)} problem(s) in {folder}" if problems else f"{folder}: content is valid")
+    return 1 if problems else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for every subcommand."""
     parser = argparse.ArgumentParser(
@@ -158,6 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("health", help="check the database (for container health checks)").set_defaults(
         func=_cmd_health
     )
+    content = sub.add_parser("content", help="check the content, or rebuild sample PDFs")
+    content.add_argument("action", choices=["check", "pdf"])
+    content.add_argument("--dir", help="content folder (default: JFA_CONTENT_DIR or the sample)")
+    content.set_defaults(func=_cmd_content)
+
     catalogs = sub.add_parser("catalogs", help="translators' tools (see the README)")
     catalogs.add_argument("action", choices=["update", "check", "compile"])
     catalogs.set_defaults(func=_cmd_catalogs)

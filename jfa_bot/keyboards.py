@@ -38,6 +38,8 @@ class Kind(StrEnum):
     LANGUAGE = "l"
     PETITION = "p"
     SIGNER = "s"
+    BRIEF = "b"
+    REQUEST = "r"
 
 
 class MenuItem(StrEnum):
@@ -45,6 +47,9 @@ class MenuItem(StrEnum):
 
     SIGN = "sign"
     COUNT = "count"
+    ACTION_PACK = "pack"
+    BRIEF = "brief"
+    WEBINAR = "webinar"
     LANGUAGE = "language"
     PRIVACY = "privacy"
     HELP = "help"
@@ -85,6 +90,9 @@ def parse(data: str | None) -> Parsed | None:
 _MENU_LABELS: dict[MenuItem, str] = {
     MenuItem.SIGN: noop("✍️ Sign the petition"),
     MenuItem.COUNT: noop("📊 How many have signed"),
+    MenuItem.ACTION_PACK: noop("📘 Action Pack"),
+    MenuItem.BRIEF: noop("📄 Policy brief and recommendations"),
+    MenuItem.WEBINAR: noop("🎥 Webinar recording"),
     MenuItem.LANGUAGE: noop("🌐 Language"),
     MenuItem.PRIVACY: noop("🔒 Your data and privacy"),
     MenuItem.HELP: noop("❓ Help"),

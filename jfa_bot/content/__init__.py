@@ -1,24 +1,41 @@
-"""Content the organizers own: petition text (and later links and posts), per locale.
+"""Content the organizers own: petition, links, the Action Pack, recommendations.
 
-Content is data, not code: TOML files in `<content dir>/<locale>/`, falling back to the
-default locale when a locale has no file. The shipped sample lives beside this module and
-is replaced by pointing `JFA_CONTENT_DIR` at another folder.
+Content is data, not code: a folder with a `content.toml` manifest and one sub-folder per
+locale (`en/petition.toml`, `en/resources.toml`, `en/recommendations.toml`, the Action Pack
+file). A locale without a file uses the default locale's, when the manifest's `[fallback]`
+says so. The shipped sample lives beside this module; `JFA_CONTENT_DIR` points elsewhere.
+`jfa_bot.content.check` validates a folder; the bot refuses to start on invalid content.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-__all__ = ["SAMPLE_DIR", "Content", "ContentError", "Petition"]
+__all__ = [
+    "CONTENT_FILES",
+    "SAMPLE_DIR",
+    "ActionPack",
+    "Content",
+    "ContentError",
+    "Link",
+    "Petition",
+    "Recommendation",
+    "Resources",
+]
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
+MANIFEST = "content.toml"
+CONTENT_FILES = ("petition.toml", "resources.toml", "recommendations.toml")
+RECOMMENDATION_GROUPS = ("financing", "protection")
 
 
 class ContentError(ValueError):
-    """A content file is missing or malformed."""
+    """Content is missing or malformed; the message lists `file:line: problem` lines."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,39 +48,153 @@ class Petition:
     text: str
 
 
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A link with its introduction."""
+
+    url: str
+    intro: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActionPack:
+    """The Action Pack file for one locale, its caption and a link to the same."""
+
+    path: Path | None
+    url: str
+    caption: str
+
+    @property
+    def cache_key(self) -> str:
+        """Return a key naming this file for the Telegram file_id cache."""
+        return str(self.path.resolve()) if self.path else ""
+
+    def read(self) -> tuple[bytes, str]:
+        """Return the file's bytes and their SHA-256."""
+        if self.path is None:
+            raise FileNotFoundError("no Action Pack file for this locale")
+        data = self.path.read_bytes()
+        return data, hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """One recommendation of the policy brief."""
+
+    group: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """Links and files for one locale."""
+
+    action_pack: ActionPack
+    brief: Link
+    webinar: Link
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file, raising ContentError with the file and line on a syntax error."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ContentError(f"{path}:0: missing") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        line = getattr(error, "lineno", 0) or _line_from_message(str(error))
+        raise ContentError(f"{path}:{line}: {error}") from None
+
+
+def _line_from_message(message: str) -> int:
+    marker = "(at line "
+    if marker in message:
+        return int(message.split(marker, 1)[1].split(",", 1)[0].rstrip(")"))
+    return 0
+
+
 @dataclass(frozen=True)
 class Content:
     """All content, read from one folder."""
 
     directory: Path
     default_locale: str
+    locales: tuple[str, ...]
+    fallback: dict[str, tuple[str, ...]]
 
     @classmethod
-    def load(cls, directory: Path | None, default_locale: str) -> Content:
-        """Point at a content folder (the shipped sample when None) and check the default."""
-        content = cls(directory or SAMPLE_DIR, default_locale)
-        content.petition(default_locale)  # fail at start-up, not in a user's chat
-        return content
+    def load(cls, directory: Path | None, default_locale: str | None = None) -> Content:
+        """Read and validate a content folder (the shipped sample when None)."""
+        from jfa_bot.content.check import check_content
+
+        folder = (directory or SAMPLE_DIR).resolve()
+        problems = check_content(folder)
+        if problems:
+            raise ContentError("\n".join(problems))
+        manifest = read_toml(folder / MANIFEST)
+        return cls(
+            directory=folder,
+            default_locale=default_locale or str(manifest["default_locale"]),
+            locales=tuple(manifest["locales"]),
+            fallback={k: tuple(v) for k, v in manifest.get("fallback", {}).items()},
+        )
+
+    def path(self, locale: str, name: str) -> Path:
+        """Return the locale's file, or the default locale's when the locale has none."""
+        own = self.directory / locale / name
+        return own if own.exists() else self.directory / self.default_locale / name
 
     def petition(self, locale: str) -> Petition:
         """Return the petition in `locale`, or in the default locale when not translated."""
-        return _petition(self.directory, locale, self.default_locale)
+        return _petition(self.path(locale, "petition.toml"))
+
+    def resources(self, locale: str) -> Resources:
+        """Return the links and the Action Pack for `locale`, with fallbacks."""
+        return _resources(
+            self.path(locale, "resources.toml"), self.directory / self.default_locale
+        )
+
+    def recommendations(self, locale: str) -> dict[str, tuple[Recommendation, ...]]:
+        """Return the recommendations by group, in order."""
+        return _recommendations(self.path(locale, "recommendations.toml"))
 
 
 @functools.cache
-def _petition(directory: Path, locale: str, default: str) -> Petition:
-    path = directory / locale / "petition.toml"
-    if not path.exists():
-        if locale == default:
-            raise ContentError(f"{path}: missing (the default locale needs a petition)")
-        return _petition(directory, default, default)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        return Petition(
-            locale=locale,
-            version=str(data["version"]),
-            title=str(data["title"]).strip(),
-            text=str(data["text"]).strip(),
+def _petition(path: Path) -> Petition:
+    data = read_toml(path)
+    return Petition(
+        locale=path.parent.name,
+        version=str(data["version"]),
+        title=str(data["title"]).strip(),
+        text=str(data["text"]).strip(),
+    )
+
+
+@functools.cache
+def _resources(path: Path, default_dir: Path) -> Resources:
+    data = read_toml(path)
+    pack = data["action_pack"]
+    file_name = pack.get("file")
+    pack_path = path.parent / file_name if file_name else None
+    if pack_path is None or not pack_path.exists():
+        default = read_toml(default_dir / "resources.toml")["action_pack"].get("file")
+        pack_path = default_dir / default if default else None
+    return Resources(
+        action_pack=ActionPack(
+            path=pack_path, url=str(pack["url"]), caption=str(pack["caption"]).strip()
+        ),
+        brief=Link(str(data["brief"]["url"]), str(data["brief"]["intro"]).strip()),
+        webinar=Link(str(data["webinar"]["url"]), str(data["webinar"]["intro"]).strip()),
+    )
+
+
+@functools.cache
+def _recommendations(path: Path) -> dict[str, tuple[Recommendation, ...]]:
+    data = read_toml(path)
+    return {
+        group: tuple(
+            Recommendation(group, str(item["title"]).strip(), str(item["text"]).strip())
+            for item in data.get(group, [])
         )
-    except (tomllib.TOMLDecodeError, KeyError) as error:
-        raise ContentError(f"{path}: {error}") from error
+        for group in RECOMMENDATION_GROUPS
+    }

@@ -14,7 +14,7 @@ from telegram import (
 )
 
 from jfa_bot.context import BotContext
-from jfa_bot.handlers.petition import content_of
+from jfa_bot.handlers.resources import content_of, recommendation_card
 from jfa_bot.handlers.signer import share_link
 
 __all__ = ["share_card"]
@@ -34,9 +34,12 @@ async def share_card(update: Update, context: BotContext) -> None:
         "Sign the petition — {n} signatures so far",
         total,
     ).format(n=t.number(total))
+    recommendation = _recommendation(context, query.query)
+    if recommendation is not None:
+        title = t.gettext("Share this recommendation")
     text = "\n\n".join(
         [
-            f"<b>{escape(petition.title)}</b>",
+            recommendation or f"<b>{escape(petition.title)}</b>",
             t.gettext(
                 "World leaders promised equal access to justice. Grassroots justice defenders "
                 "make it real, and they need funding and protection. Add your name:"
@@ -56,3 +59,15 @@ async def share_card(update: Update, context: BotContext) -> None:
         reply_markup=markup,
     )
     await query.answer([result], cache_time=10, is_personal=True)
+
+
+def _recommendation(context: BotContext, query: str) -> str | None:
+    """Return the card of the recommendation named by `rec <group> <n>`, if any."""
+    parts = query.split()
+    if len(parts) != 3 or parts[0] != "rec" or not parts[2].isdigit():
+        return None
+    items = content_of(context).recommendations(context.t.locale).get(parts[1], ())
+    index = int(parts[2]) - 1
+    if not 0 <= index < len(items):
+        return None
+    return recommendation_card(context.t, items[index], index, len(items))

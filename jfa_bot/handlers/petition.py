@@ -16,13 +16,13 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from jfa_bot.content import Content
 from jfa_bot.context import BotContext
 from jfa_bot.countries import search_countries
 from jfa_bot.forms import Problem, clean_text
-from jfa_bot.handlers import signer
+from jfa_bot.handlers import requests, signer
 from jfa_bot.handlers.common import expired_button, reply
 from jfa_bot.handlers.fallback import not_understood
+from jfa_bot.handlers.resources import content_of
 from jfa_bot.i18n import Translator
 from jfa_bot.keyboards import Kind, button, parse
 from jfa_bot.store import Flow, NewSignature, Visibility
@@ -50,12 +50,6 @@ class Step(StrEnum):
 
 _ORDER = list(Step)
 _TYPED = {Step.NAME, Step.COUNTRY, Step.ORGANISATION}
-
-
-def content_of(context: BotContext) -> Content:
-    """Return the loaded content."""
-    content: Content = context.bot_data["content"]
-    return content
 
 
 # ---------------------------------------------------------------- rendering
@@ -283,6 +277,9 @@ async def on_message(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if flow is None or message is None:
         await not_understood(update, context)
+        return
+    if flow.kind in requests.FORM_KINDS:
+        await requests.on_message(update, context, flow)
         return
     if flow.kind != FLOW_KIND:
         await signer.on_form_message(update, context, flow)

@@ -1,7 +1,6 @@
 """Telegram Bot API stand-in: an aiohttp server, simulated users and a terminal chat."""
 
 from jfa_bot.sandbox.client import SimulatedUser
-from jfa_bot.telegram_html import HtmlParseError, ParsedHtml, parse_html, parse_html_entities
 from jfa_bot.sandbox.server import BotApiServer
 from jfa_bot.sandbox.state import (
     ApiError,
@@ -18,6 +17,7 @@ from jfa_bot.sandbox.state import (
 )
 from jfa_bot.sandbox.store import ChatInfo
 from jfa_bot.sandbox.terminal import run_terminal_chat
+from jfa_bot.telegram_html import HtmlParseError, ParsedHtml, parse_html, parse_html_entities
 
 __all__ = [
     "ApiError",

@@ -114,12 +114,23 @@ def method_table(server: BotApiServer) -> dict[str, Handler]:
     async def send_message(params: Params, files: dict[str, Upload]) -> Any:
         return store.send_message(params)
 
+    def check_upload(upload: Upload | None) -> None:
+        """Refuse uploads the way Telegram does: empty files, and files over the limit."""
+        if upload is None:
+            return
+        if not upload[1]:
+            raise ApiError(400, "Bad Request: file must be non-empty")
+        if len(upload[1]) > server.faults.max_upload_bytes:
+            raise ApiError(413, "Request Entity Too Large")
+
     async def send_document(params: Params, files: dict[str, Upload]) -> Any:
         upload = server.file_upload("document", params, files)
+        check_upload(upload)
         return store.send_file(server.kind_for("sendDocument"), params, upload)
 
     async def send_photo(params: Params, files: dict[str, Upload]) -> Any:
         upload = server.file_upload("photo", params, files)
+        check_upload(upload)
         return store.send_file(server.kind_for("sendPhoto"), params, upload)
 
     async def edit_message_text(params: Params, files: dict[str, Upload]) -> Any:

@@ -195,6 +195,7 @@ class Faults:
     timeout_next: int = 0
     hang_seconds: float = 30.0
     fail_methods: frozenset[str] | None = None
+    max_upload_bytes: int = 50 * 1024 * 1024  # Telegram's limit for bot uploads
 
     def applies_to(self, method: str) -> bool:
         """Return True when the send/edit faults apply to ``method``."""

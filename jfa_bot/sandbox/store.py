@@ -9,7 +9,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from jfa_bot.telegram_html import HtmlParseError, parse_html_entities, utf16_len
 from jfa_bot.sandbox.state import (
     ChatMessage,
     MessageKind,
@@ -17,6 +16,7 @@ from jfa_bot.sandbox.state import (
     bad_request,
     parse_reply_markup,
 )
+from jfa_bot.telegram_html import HtmlParseError, parse_html_entities, utf16_len
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024

@@ -7,6 +7,7 @@ from pathlib import Path
 from jfa_bot.store.db import Database, SchemaTooNewError, utc_now
 from jfa_bot.store.flows import Flow, Flows
 from jfa_bot.store.personal_data import PersonalData
+from jfa_bot.store.resources import NewRequest, RequestKind, Requests, TelegramFiles, Usage
 from jfa_bot.store.signatures import (
     NewSignature,
     Signature,
@@ -22,8 +23,11 @@ __all__ = [
     "Database",
     "Flow",
     "Flows",
+    "NewRequest",
     "NewSignature",
     "PersonalData",
+    "RequestKind",
+    "Requests",
     "SchemaTooNewError",
     "SignResult",
     "Signature",
@@ -31,6 +35,8 @@ __all__ = [
     "Signatures",
     "Store",
     "Subscriptions",
+    "TelegramFiles",
+    "Usage",
     "User",
     "Users",
     "Visibility",
@@ -47,6 +53,8 @@ class Store:
         self.signatures = Signatures(db)
         self.flows = Flows(db)
         self.subscriptions = Subscriptions(db)
+        self.files = TelegramFiles(db)
+        self.requests = Requests(db)
         self.personal_data = PersonalData(db, self.signatures)
 
     @classmethod

@@ -90,4 +90,31 @@ CREATE TABLE flows (
 CREATE INDEX flows_updated_at ON flows (updated_at);
 """
 
-MIGRATIONS: tuple[str, ...] = (_M1_USERS, _M2_SIGNATURES)
+_M3_RESOURCES = """
+-- Telegram file_ids of files the bot uploaded, so each file is uploaded once per version.
+CREATE TABLE telegram_files (
+    key        TEXT PRIMARY KEY,                  -- which file (its path in the content)
+    sha256     TEXT NOT NULL,                     -- the content uploaded
+    file_id    TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) STRICT;
+
+-- Defenders' requests for the Action Pack and the webinar recording, with consent.
+CREATE TABLE requests (
+    id              INTEGER PRIMARY KEY,
+    user_id         INTEGER NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+    kind            TEXT    NOT NULL CHECK (kind IN ('action_pack', 'webinar')),
+    name            TEXT    CHECK (name IS NULL OR length(name) <= 100),
+    organisation    TEXT    CHECK (organisation IS NULL OR length(organisation) <= 100),
+    country         TEXT    CHECK (country IS NULL OR length(country) = 2),
+    usage           TEXT    CHECK (usage IS NULL OR usage IN
+                        ('local_advocacy', 'training', 'national_action_plan', 'other')),
+    usage_other     TEXT    CHECK (usage_other IS NULL OR length(usage_other) <= 200),
+    locale          TEXT    NOT NULL,
+    consent_version TEXT    NOT NULL,
+    at              TEXT    NOT NULL
+) STRICT;
+CREATE INDEX requests_user ON requests (user_id, kind);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_M1_USERS, _M2_SIGNATURES, _M3_RESOURCES)

@@ -39,6 +39,12 @@ class PersonalData:
             {"kind": r["kind"], "given": bool(r["given"]), "version": r["version"], "at": r["at"]}
             for r in consents
         ]
+        requests = await self._db.fetchall(
+            "SELECT kind, name, organisation, country, usage, usage_other, locale, at "
+            "FROM requests WHERE user_id = ? ORDER BY id",
+            (user_id,),
+        )
+        data["requests"] = [dict(r) for r in requests]
         direct, total = await self._signatures.referrals(user_id)
         data["people_who_signed_through_your_link"] = {"directly": direct, "in_all": total}
         return data

@@ -14,7 +14,7 @@ from jfa_bot.handlers.info import privacy_text
 from jfa_bot.handlers.start import welcome_text
 from jfa_bot.i18n import Translator
 from jfa_bot.sandbox import BotApiServer
-from jfa_bot.sandbox.html_check import parse_html
+from jfa_bot.telegram_html import parse_html
 from jfa_bot.store import Store
 from tests.conftest import TEST_TOKEN
 from tests.e2e.conftest import BotRunner
@@ -47,6 +47,9 @@ async def test_supporter_starts_in_english_and_sees_the_menu(
     assert labels == [
         "✍️ Sign the petition",
         "📊 How many have signed",
+        "📘 Action Pack",
+        "📄 Policy brief and recommendations",
+        "🎥 Webinar recording",
         "🌐 Language",
         "🔒 Your data and privacy",
         "❓ Help",
@@ -209,6 +212,9 @@ async def test_commands_and_descriptions_are_published_in_every_language(
             "start",
             "sign",
             "count",
+            "actionpack",
+            "brief",
+            "webinar",
             "language",
             "privacy",
             "mydata",
@@ -217,7 +223,7 @@ async def test_commands_and_descriptions_are_published_in_every_language(
             "cancel",
             "help",
         ]
-        assert commands[3]["description"] == t.gettext("Choose your language")
+        assert commands[6]["description"] == t.gettext("Choose your language")
         assert sandbox.short_description(locale) == t.gettext(
             "Sign the petition to fund and protect grassroots justice defenders."
         )

@@ -1,0 +1,196 @@
+"""Validate a content folder and report every problem as `file:line: problem`.
+
+Checks: the manifest; each locale has each file or an explicit fallback; TOML syntax;
+required keys; only the HTML Telegram accepts; message and caption lengths; well-formed
+links; no unknown placeholders; the Action Pack file exists and is within Telegram's size.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jfa_bot.content import (
+    CONTENT_FILES,
+    MANIFEST,
+    RECOMMENDATION_GROUPS,
+    ContentError,
+    read_toml,
+)
+from jfa_bot.telegram_html import HtmlParseError, parse_html_entities, utf16_len
+
+__all__ = ["KNOWN_PLACEHOLDERS", "check_content"]
+
+#: Placeholders content may use; anything else in braces is reported.
+KNOWN_PLACEHOLDERS = frozenset({"bot_username", "share_link"})
+MESSAGE_LIMIT = 4096
+CAPTION_LIMIT = 1024
+# Room kept for the text the bot adds around content (explanations, buttons' context).
+_PETITION_LIMIT = 3000
+_RECOMMENDATION_LIMIT = 1500
+_UPLOAD_LIMIT = 50 * 1024 * 1024  # Telegram's limit for files a bot uploads
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def check_content(directory: Path) -> list[str]:
+    """Return every problem found in a content folder (an empty list when valid)."""
+    problems: list[str] = []
+    try:
+        manifest = read_toml(directory / MANIFEST)
+    except ContentError as error:
+        return [str(error)]
+    manifest_path = directory / MANIFEST
+    default = manifest.get("default_locale")
+    locales = manifest.get("locales")
+    if not isinstance(default, str) or not isinstance(locales, list) or default not in locales:
+        return [f"{manifest_path}:1: needs default_locale and a locales list that includes it"]
+    fallback = manifest.get("fallback", {})
+    for locale in locales:
+        allowed = set(fallback.get(locale, ()))
+        for name in CONTENT_FILES:
+            path = directory / locale / name
+            if not path.exists():
+                if locale == default or not ({name, "*"} & allowed):
+                    problems.append(
+                        f"{path}:0: missing (add it, or list {name!r} under [fallback] "
+                        f"{locale} in {MANIFEST})"
+                    )
+                continue
+            try:
+                data = read_toml(path)
+            except ContentError as error:
+                problems.append(str(error))
+                continue
+            problems += list(_check_file(path, name, data, locale == default, allowed))
+    return problems
+
+
+def _check_file(
+    path: Path, name: str, data: dict[str, Any], is_default: bool, allowed: set[str]
+) -> Iterator[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    where = _Locator(path, lines)
+    if name == "petition.toml":
+        for key in ("version", "title", "text"):
+            if not str(data.get(key, "")).strip():
+                yield where.at(key, f"{key} is required")
+        yield from _check_html(where, "text", str(data.get("text", "")), _PETITION_LIMIT)
+        yield from _check_html(where, "title", str(data.get("title", "")), 200)
+    elif name == "resources.toml":
+        for table in ("action_pack", "brief", "webinar"):
+            section = data.get(table)
+            if not isinstance(section, dict):
+                yield where.at(f"[{table}]", f"[{table}] is required")
+                continue
+            yield from _check_url(where, "url", section.get("url"), table)
+            text_key = "caption" if table == "action_pack" else "intro"
+            limit = CAPTION_LIMIT if table == "action_pack" else MESSAGE_LIMIT - 500
+            yield from _check_html(where, text_key, str(section.get(text_key, "")), limit, table)
+        pack = data.get("action_pack", {})
+        if isinstance(pack, dict):
+            yield from _check_pack_file(where, path.parent, pack.get("file"), is_default, allowed)
+    elif name == "recommendations.toml":
+        for group in RECOMMENDATION_GROUPS:
+            items = data.get(group)
+            if not isinstance(items, list) or not items:
+                yield where.at(f"[[{group}]]", f"at least one [[{group}]] is required")
+                continue
+            for index, item in enumerate(items):
+                for key in ("title", "text"):
+                    value = str(item.get(key, "")) if isinstance(item, dict) else ""
+                    if not value.strip():
+                        yield where.nth(
+                            f"[[{group}]]", index, f"{group} #{index + 1}: {key} is required"
+                        )
+                    else:
+                        yield from _check_html(
+                            where, key, value, _RECOMMENDATION_LIMIT, f"[[{group}]]", index
+                        )
+
+
+def _check_pack_file(
+    where: _Locator, folder: Path, file_name: Any, is_default: bool, allowed: set[str]
+) -> Iterator[str]:
+    if not file_name:
+        if is_default or not ({"action-pack.pdf", "*"} & allowed):
+            yield where.at("[action_pack]", "action_pack.file is required (or a [fallback])")
+        return
+    path = folder / str(file_name)
+    if not path.is_file():
+        yield where.at("file", f"Action Pack file {path.name!r} not found")
+        return
+    size = path.stat().st_size
+    if size == 0:
+        yield where.at("file", f"Action Pack file {path.name!r} is empty")
+    elif size > _UPLOAD_LIMIT:
+        yield where.at("file", f"Action Pack file is {size} bytes; Telegram takes up to 50 MB")
+
+
+def _check_url(where: _Locator, key: str, value: Any, table: str) -> Iterator[str]:
+    parts = urlsplit(str(value or ""))
+    if parts.scheme not in {"http", "https"} or "." not in parts.netloc or " " in str(value):
+        yield where.at(key, f"{table}.{key} is not a well-formed http(s) link: {value!r}", table)
+
+
+def _check_html(
+    where: _Locator,
+    key: str,
+    text: str,
+    limit: int,
+    section: str | None = None,
+    index: int = 0,
+) -> Iterator[str]:
+    def report(problem: str) -> str:
+        if section and section.startswith("[["):
+            return where.nth(section, index, problem, key)
+        return where.at(key, problem, section)
+
+    try:
+        visible = parse_html_entities(text).text
+    except HtmlParseError as error:
+        yield report(f"{key}: HTML Telegram would refuse: {error}")
+        return
+    if utf16_len(visible) > limit:
+        yield report(f"{key}: {utf16_len(visible)} characters, at most {limit}")
+    for placeholder in _PLACEHOLDER.findall(text):
+        if placeholder not in KNOWN_PLACEHOLDERS:
+            known = ", ".join(sorted(KNOWN_PLACEHOLDERS))
+            yield report(f"{key}: unknown placeholder {{{placeholder}}} (known: {known})")
+
+
+class _Locator:
+    """Find the line of a key in a TOML file, for `file:line:` reports."""
+
+    def __init__(self, path: Path, lines: list[str]) -> None:
+        self.path = path
+        self.lines = lines
+
+    def _find(self, needle: str, start: int = 0) -> int:
+        for number, line in enumerate(self.lines[start:], start=start + 1):
+            stripped = line.strip()
+            if needle.startswith("["):
+                if stripped.startswith(needle):
+                    return number
+            elif stripped.startswith(f"{needle} ") or stripped.startswith(f"{needle}="):
+                return number
+        return 0
+
+    def at(self, key: str, problem: str, section: str | None = None) -> str:
+        """Report a problem at `key`, looked up after `[section]` when given."""
+        start = self._find(f"[{section}]") if section else 0
+        line = self._find(key, start) or start
+        return f"{self.path}:{line}: {problem}"
+
+    def nth(self, header: str, index: int, problem: str, key: str | None = None) -> str:
+        """Report a problem in the index-th `[[group]]` table (at `key` when given)."""
+        line = 0
+        for _ in range(index + 1):
+            line = self._find(header, line)
+            if not line:
+                break
+        if key and line:
+            line = self._find(key, line) or line
+        return f"{self.path}:{line}: {problem}"

@@ -1,0 +1,103 @@
+"""The content checker finds each kind of problem, with its file and line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from jfa_bot.content import SAMPLE_DIR, Content, ContentError
+from jfa_bot.content.check import check_content
+from jfa_bot.content.pdf import text_to_pdf
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    folder = tmp_path / "content"
+    shutil.copytree(SAMPLE_DIR, folder)
+    return folder
+
+
+def edit(path: Path, old: str, new: str) -> int:
+    """Replace text in a file; return the 1-based line where the change is."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    line = text[: text.index(old)].count("\n") + 1
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return line
+
+
+def test_the_shipped_sample_content_is_valid() -> None:
+    assert check_content(SAMPLE_DIR) == []
+    content = Content.load(None)
+    for locale in content.locales:
+        assert content.petition(locale).text
+        assert content.resources(locale).action_pack.path is not None
+        assert len(content.recommendations(locale)["protection"]) >= 1
+
+
+def test_a_broken_html_tag_is_reported_with_file_and_line(content: Path) -> None:
+    path = content / "fr" / "recommendations.toml"
+    text = path.read_text(encoding="utf-8")
+    first_text = next(line for line in text.splitlines() if line.startswith("text = "))
+    line = edit(path, first_text, 'text = "<b>Non fermé"')
+    assert check_content(content) == [
+        f"{path}:{line}: text: HTML Telegram would refuse: "
+        "Can't find end tag corresponding to start tag \"b\" at byte offset 0"
+    ]
+
+
+def test_an_overlong_caption_is_reported(content: Path) -> None:
+    path = content / "es" / "resources.toml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("caption")
+    line = text[:start].count("\n") + 1
+    end = text.index('"""', text.index('"""', start) + 3) + 3
+    path.write_text(text[:start] + 'caption = "' + "x" * 1100 + '"' + text[end:], encoding="utf-8")
+    [problem] = check_content(content)
+    assert problem == f"{path}:{line}: caption: 1100 characters, at most 1024"
+
+
+def test_an_unknown_placeholder_is_reported(content: Path) -> None:
+    path = content / "en" / "petition.toml"
+    line = edit(path, "We, justice defenders", "We, {signer_name}, justice defenders")
+    [problem] = check_content(content)
+    assert problem.startswith(f"{path}:")
+    assert "unknown placeholder {signer_name}" in problem
+    assert int(problem.split(":")[1]) <= line
+
+
+def test_a_missing_locale_is_reported_unless_it_falls_back(content: Path) -> None:
+    shutil.rmtree(content / "sw")
+    problems = check_content(content)
+    assert len(problems) == 3
+    assert all(p.startswith(str(content / "sw")) and ":0: missing" in p for p in problems)
+    manifest = content / "content.toml"
+    manifest.write_text(manifest.read_text() + 'sw = ["*"]\n', encoding="utf-8")
+    assert check_content(content) == []
+    assert Content.load(content).petition("sw").locale == "en"
+
+
+def test_a_bad_link_and_a_syntax_error_are_reported(content: Path) -> None:
+    path = content / "pt" / "resources.toml"
+    line = edit(path, 'url = "https://justiceforall.example.org/policy-brief"', 'url = "not a link"')
+    assert check_content(content) == [
+        f"{path}:{line}: brief.url is not a well-formed http(s) link: 'not a link'"
+    ]
+    broken = content / "ar" / "petition.toml"
+    broken.write_text('version = "1"\ntitle = \n', encoding="utf-8")
+    assert any(p.startswith(f"{broken}:2:") for p in check_content(content))
+
+
+def test_invalid_content_stops_the_bot_with_the_same_report(content: Path) -> None:
+    (content / "en" / "action-pack.pdf").unlink()
+    with pytest.raises(ContentError) as caught:
+        Content.load(content)
+    assert "Action Pack file 'action-pack.pdf' not found" in str(caught.value)
+
+
+def test_the_sample_pdf_is_rebuilt_identically_from_its_text() -> None:
+    for locale in ("en", "fr", "es", "pt", "sw"):
+        text = (SAMPLE_DIR / locale / "action-pack.txt").read_text(encoding="utf-8")
+        assert text_to_pdf(text) == (SAMPLE_DIR / locale / "action-pack.pdf").read_bytes()
