@@ -24,10 +24,14 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from jfa_bot.broadcast.engine import BroadcastEngine, EngineConfig
+from jfa_bot.broadcast.progress import ProgressReporter
+from jfa_bot.broadcast.sender import PtbSender
 from jfa_bot.commands import describe_commands
 from jfa_bot.content import Content
 from jfa_bot.context import SETTINGS_KEY, STORE_KEY, BotContext
 from jfa_bot.handlers import (
+    admin,
     errors,
     fallback,
     info,
@@ -37,11 +41,12 @@ from jfa_bot.handlers import (
     requests,
     resources,
     signer,
+    spotlight,
     start,
 )
 from jfa_bot.handlers.common import expired_button, remember_user
 from jfa_bot.i18n import Translator
-from jfa_bot.jobs import close_idle_forms
+from jfa_bot.jobs import announce_milestones, close_idle_forms, weekly_spotlight
 from jfa_bot.keyboards import Kind
 from jfa_bot.logs import protect_secret, quiet_http_loggers
 from jfa_bot.settings import Settings
@@ -55,6 +60,8 @@ JfaApplication = Application[Any, BotContext, dict[Any, Any], dict[Any, Any], di
 
 _OWNS_STORE = "owns_store"
 CONTENT_KEY = "content"
+ENGINE_KEY = "engine"
+REPORTER_KEY = "reporter"
 PRIVATE = filters.ChatType.PRIVATE
 
 
@@ -87,6 +94,15 @@ def register_handlers(app: JfaApplication) -> None:
         CommandHandler("actionpack", resources.action_pack, PRIVATE),
         CommandHandler("brief", resources.brief, PRIVATE),
         CommandHandler("webinar", requests.webinar, PRIVATE),
+        # The weekly spotlight and its subscription.
+        CommandHandler("spotlight", spotlight.show_spotlight, PRIVATE),
+        CommandHandler("weeks", spotlight.weeks, PRIVATE),
+        CommandHandler("subscribe", spotlight.subscribe, PRIVATE),
+        CommandHandler(["unsubscribe", "stop"], spotlight.unsubscribe, PRIVATE),
+        CommandHandler("settings", spotlight.settings_menu, PRIVATE),
+        # Organizers (each handler refuses non-admins like an unknown command).
+        CommandHandler("broadcast", admin.broadcast_menu, PRIVATE),
+        CommandHandler("broadcasts", admin.list_broadcasts, PRIVATE),
         # Buttons, matched by callback-data prefix.
         CallbackQueryHandler(language.choose_language, pattern=_data(Kind.LANGUAGE)),
         CallbackQueryHandler(info.menu, pattern=_data(Kind.MENU)),
@@ -94,6 +110,8 @@ def register_handlers(app: JfaApplication) -> None:
         CallbackQueryHandler(signer.on_button, pattern=_data(Kind.SIGNER)),
         CallbackQueryHandler(resources.brief, pattern=_data(Kind.BRIEF)),
         CallbackQueryHandler(requests.on_button, pattern=_data(Kind.REQUEST)),
+        CallbackQueryHandler(spotlight.on_button, pattern=_data(Kind.SPOTLIGHT)),
+        CallbackQueryHandler(admin.on_button, pattern=_data(Kind.ADMIN)),
         # Anything else pressed is stale or forged: answer it and change nothing.
         CallbackQueryHandler(expired_button),
         # Sharing from any chat through inline mode.
@@ -126,6 +144,7 @@ def build_application(settings: Settings, *, store: Store | None = None) -> JfaA
         .context_types(ContextTypes(context=BotContext))
         .defaults(defaults)
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .build()
     )
@@ -137,6 +156,17 @@ def build_application(settings: Settings, *, store: Store | None = None) -> JfaA
     register_handlers(app)
     assert app.job_queue is not None  # python-telegram-bot[job-queue] is a dependency
     app.job_queue.run_repeating(close_idle_forms, interval=60, first=60, name="close-idle-forms")
+    app.job_queue.run_repeating(
+        announce_milestones, interval=60, first=10, name="announce-milestones"
+    )
+    if settings.broadcast_weekday is not None:
+        # PTB numbers days from 0 = Sunday; the setting is ISO (1 = Monday ... 7 = Sunday).
+        app.job_queue.run_daily(
+            weekly_spotlight,
+            time=settings.broadcast_time.replace(tzinfo=settings.zone),
+            days=(settings.broadcast_weekday % 7,),
+            name="weekly-spotlight",
+        )
     return app
 
 
@@ -146,11 +176,33 @@ async def _post_init(app: JfaApplication) -> None:
     if STORE_KEY not in app.bot_data:
         app.bot_data[STORE_KEY] = await Store.open(settings.db_path)
         app.bot_data[_OWNS_STORE] = True
+    store: Store = app.bot_data[STORE_KEY]
+    reporter = ProgressReporter(app.bot, store, settings)
+    engine = BroadcastEngine(
+        store,
+        PtbSender(app.bot),
+        EngineConfig(
+            rate=settings.send_rate,
+            in_flight=settings.broadcast_in_flight,
+            max_attempts=settings.broadcast_max_attempts,
+            paid=settings.paid_broadcast,
+        ),
+        on_progress=reporter,
+    )
+    app.bot_data[ENGINE_KEY], app.bot_data[REPORTER_KEY] = engine, reporter
+    await engine.resume_unfinished()
     try:
         await publish_bot_profile(app, settings)
     except TelegramError as error:
         # Menus are a convenience: the bot still works without them.
         log.warning("Could not publish commands and descriptions: %s", error)
+
+
+async def _post_stop(app: JfaApplication) -> None:
+    """Stop sending broadcasts; they stay `running` and resume at the next start."""
+    engine: BroadcastEngine | None = app.bot_data.get(ENGINE_KEY)
+    if engine is not None:
+        await engine.shutdown()
 
 
 async def _post_shutdown(app: JfaApplication) -> None:
@@ -199,6 +251,8 @@ async def running(app: JfaApplication, *, poll_timeout: int = 10) -> AsyncIterat
             await app.updater.stop()
         if app.running:
             await app.stop()
+        if app.post_stop:
+            await app.post_stop(app)
         if app.post_shutdown:
             await app.post_shutdown(app)
         await app.shutdown()

@@ -47,7 +47,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from telegram import Update
 
     from jfa_bot.app import build_application
-
     from jfa_bot.content import ContentError
 
     try:

@@ -10,8 +10,9 @@ from telegram.error import TelegramError
 from jfa_bot.context import BotContext
 from jfa_bot.handlers.petition import timed_out_text
 from jfa_bot.i18n import Translator, resolve_locale
+from jfa_bot.store.broadcasts import BroadcastKind
 
-__all__ = ["close_idle_forms"]
+__all__ = ["announce_milestones", "close_idle_forms", "weekly_spotlight"]
 
 log = logging.getLogger(__name__)
 
@@ -36,3 +37,93 @@ async def close_idle_forms(context: BotContext) -> None:
             )
         except TelegramError as error:
             log.info("Could not tell user about their closed form: %s", error)
+
+
+async def weekly_spotlight(context: BotContext) -> None:
+    """Broadcast the current week's spotlight on schedule, and tell the organizers."""
+    from jfa_bot.handlers.admin import start_broadcast
+    from jfa_bot.handlers.resources import content_of
+    from jfa_bot.spotlight import current_week, week_variants
+
+    settings = context.settings
+    content = content_of(context)
+    today = dt.datetime.now(settings.zone).date()
+    week = current_week(
+        settings.campaign_start, today, content.spotlights(settings.default_locale)
+    )
+    if week is None:
+        log.warning("Scheduled spotlight skipped: there are no spotlight posts")
+        return
+    t = Translator.for_locale(settings.default_locale)
+    label = t.gettext("Week {n}").format(n=week)
+    variants = week_variants(content, week, context.bot.username)
+    report_to = settings.admin_ids[0] if settings.admin_ids else None
+    broadcast_id, recipients = await start_broadcast(
+        context,
+        kind=BroadcastKind.SPOTLIGHT,
+        label=label,
+        variants=variants,
+        created_by=None,
+        report_chat_id=report_to,
+    )
+    for admin_id in settings.admin_ids:
+        admin_t = await _translator_for(context, admin_id)
+        text = admin_t.ngettext(
+            "The weekly spotlight ({label}) started automatically for {n} subscriber.",
+            "The weekly spotlight ({label}) started automatically for {n} subscribers.",
+            recipients,
+        ).format(label=label, n=admin_t.number(recipients))
+        try:
+            await context.bot.send_message(admin_id, text)
+        except TelegramError as error:
+            log.info(
+                "Could not tell organizer %s about broadcast %d: %s", admin_id, broadcast_id, error
+            )
+
+
+async def announce_milestones(context: BotContext) -> None:
+    """Broadcast each milestone crossed, exactly once."""
+    from jfa_bot.handlers.admin import start_broadcast
+
+    store = context.store
+    settings = context.settings
+    for threshold in await store.signatures.unannounced_milestones():
+        if not await store.signatures.mark_announced(threshold):
+            continue
+        link = f"https://t.me/{context.bot.username}?start=s_milestone"
+        variants = {}
+        for locale in settings.locales:
+            t = Translator.for_locale(locale)
+            variants[locale] = t.ngettext(
+                "🎉 {n} person has signed the petition! Thank you. Share it so we reach the "
+                "next milestone: {link}",
+                "🎉 {n} people have signed the petition! Thank you. Share it so we reach the "
+                "next milestone: {link}",
+                threshold,
+            ).format(n=t.number(threshold), link=link)
+        label = (
+            Translator.for_locale(settings.default_locale)
+            .gettext("Milestone {n}")
+            .format(n=threshold)
+        )
+        await start_broadcast(
+            context,
+            kind=BroadcastKind.MILESTONE,
+            label=label,
+            variants=variants,
+            created_by=None,
+            report_chat_id=settings.admin_ids[0] if settings.admin_ids else None,
+        )
+
+
+async def _translator_for(context: BotContext, user_id: int) -> Translator:
+    user = await context.store.users.get(user_id)
+    settings = context.settings
+    return Translator.for_locale(
+        resolve_locale(
+            user.locale if user else None,
+            user.telegram_language if user else None,
+            default=settings.default_locale,
+            enabled=settings.locales,
+        )
+    )

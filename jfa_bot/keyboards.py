@@ -40,6 +40,8 @@ class Kind(StrEnum):
     SIGNER = "s"
     BRIEF = "b"
     REQUEST = "r"
+    SPOTLIGHT = "w"
+    ADMIN = "a"
 
 
 class MenuItem(StrEnum):
@@ -50,6 +52,7 @@ class MenuItem(StrEnum):
     ACTION_PACK = "pack"
     BRIEF = "brief"
     WEBINAR = "webinar"
+    SPOTLIGHT = "spotlight"
     LANGUAGE = "language"
     PRIVACY = "privacy"
     HELP = "help"
@@ -93,6 +96,7 @@ _MENU_LABELS: dict[MenuItem, str] = {
     MenuItem.ACTION_PACK: noop("📘 Action Pack"),
     MenuItem.BRIEF: noop("📄 Policy brief and recommendations"),
     MenuItem.WEBINAR: noop("🎥 Webinar recording"),
+    MenuItem.SPOTLIGHT: noop("🔦 This week's spotlight"),
     MenuItem.LANGUAGE: noop("🌐 Language"),
     MenuItem.PRIVACY: noop("🔒 Your data and privacy"),
     MenuItem.HELP: noop("❓ Help"),

@@ -7,6 +7,7 @@ traceback, so an operator sees exactly which variable to fix.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -72,6 +73,38 @@ class Settings(BaseSettings):
     milestones: Annotated[tuple[int, ...], NoDecode] = Field(
         default=(100, 1_000, 5_000, 10_000, 50_000, 100_000, 500_000, 1_000_000),
         description="Signature counts recorded as milestones, comma separated.",
+    )
+
+    campaign_start: dt.date = Field(
+        default=dt.date(2026, 9, 7),
+        description="Monday of week 1 of the 10 Weeks of Action (YYYY-MM-DD).",
+    )
+    broadcast_rate: int = Field(
+        default=25, ge=1, le=30, description="Broadcast messages per second (free tier, <= 30)."
+    )
+    paid_broadcast: bool = Field(
+        default=False, description="Use allow_paid_broadcast (0.1 Star per message)."
+    )
+    paid_broadcast_rate: int = Field(
+        default=1000, ge=1, le=1000, description="Messages per second with paid broadcasts."
+    )
+    broadcast_in_flight: int = Field(
+        default=25,
+        ge=1,
+        le=500,
+        description="Sends in flight at once: the most a crash can duplicate.",
+    )
+    broadcast_max_attempts: int = Field(
+        default=3, ge=1, le=10, description="Tries per recipient for temporary failures."
+    )
+    broadcast_weekday: int | None = Field(
+        default=None,
+        ge=1,
+        le=7,
+        description="Weekly spotlight day, 1 = Monday ... 7 = Sunday; unset: no schedule.",
+    )
+    broadcast_time: dt.time = Field(
+        default=dt.time(10, 0), description="Weekly spotlight time (HH:MM, JFA_TIMEZONE)."
     )
 
     @field_validator("admin_ids", "locales", "milestones", mode="before")
@@ -145,6 +178,11 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         """Return the configured time zone."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def send_rate(self) -> int:
+        """Return the broadcast rate in force (paid tier or free tier)."""
+        return self.paid_broadcast_rate if self.paid_broadcast else self.broadcast_rate
 
     def token(self) -> str:
         """Return the bot token; raise if none is configured."""

@@ -26,12 +26,14 @@ __all__ = [
     "Petition",
     "Recommendation",
     "Resources",
+    "Spotlight",
 ]
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
 MANIFEST = "content.toml"
 CONTENT_FILES = ("petition.toml", "resources.toml", "recommendations.toml")
 RECOMMENDATION_GROUPS = ("financing", "protection")
+SPOTLIGHTS = "spotlights.toml"  # optional per locale; missing posts use the default's
 
 
 class ContentError(ValueError):
@@ -84,6 +86,16 @@ class Recommendation:
     group: str
     title: str
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Spotlight:
+    """One week's spotlight post in one language."""
+
+    week: int
+    locale: str
+    title: str
+    body: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +166,22 @@ class Content:
             self.path(locale, "resources.toml"), self.directory / self.default_locale
         )
 
+    def spotlights(self, locale: str) -> dict[int, Spotlight]:
+        """Return the weekly posts in `locale`, each week falling back to the default's."""
+        posts = dict(_spotlights(self.directory / self.default_locale / SPOTLIGHTS))
+        if locale != self.default_locale:
+            posts.update(_spotlights(self.directory / locale / SPOTLIGHTS))
+        return dict(sorted(posts.items()))
+
+    def spotlight_variants(self, week: int) -> dict[str, Spotlight]:
+        """Return the week's post in every locale that has its own."""
+        variants = {}
+        for locale in self.locales:
+            post = _spotlights(self.directory / locale / SPOTLIGHTS).get(week)
+            if post is not None:
+                variants[locale] = post
+        return variants
+
     def recommendations(self, locale: str) -> dict[str, tuple[Recommendation, ...]]:
         """Return the recommendations by group, in order."""
         return _recommendations(self.path(locale, "recommendations.toml"))
@@ -186,6 +214,22 @@ def _resources(path: Path, default_dir: Path) -> Resources:
         brief=Link(str(data["brief"]["url"]), str(data["brief"]["intro"]).strip()),
         webinar=Link(str(data["webinar"]["url"]), str(data["webinar"]["intro"]).strip()),
     )
+
+
+@functools.cache
+def _spotlights(path: Path) -> dict[int, Spotlight]:
+    if not path.exists():
+        return {}
+    data = read_toml(path)
+    return {
+        int(item["number"]): Spotlight(
+            int(item["number"]),
+            path.parent.name,
+            str(item["title"]).strip(),
+            str(item["body"]).strip(),
+        )
+        for item in data.get("week", [])
+    }
 
 
 @functools.cache

@@ -17,6 +17,7 @@ from jfa_bot.content import (
     CONTENT_FILES,
     MANIFEST,
     RECOMMENDATION_GROUPS,
+    SPOTLIGHTS,
     ContentError,
     read_toml,
 )
@@ -31,6 +32,7 @@ CAPTION_LIMIT = 1024
 # Room kept for the text the bot adds around content (explanations, buttons' context).
 _PETITION_LIMIT = 3000
 _RECOMMENDATION_LIMIT = 1500
+_SPOTLIGHT_LIMIT = 3500  # title, body and the call to sign share one message
 _UPLOAD_LIMIT = 50 * 1024 * 1024  # Telegram's limit for files a bot uploads
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
@@ -65,7 +67,38 @@ def check_content(directory: Path) -> list[str]:
                 problems.append(str(error))
                 continue
             problems += list(_check_file(path, name, data, locale == default, allowed))
+        spotlights = directory / locale / SPOTLIGHTS
+        if spotlights.exists() or locale == default:
+            try:
+                data = read_toml(spotlights)
+            except ContentError as error:
+                problems.append(str(error))
+                continue
+            problems += list(_check_spotlights(spotlights, data))
     return problems
+
+
+def _check_spotlights(path: Path, data: dict[str, Any]) -> Iterator[str]:
+    where = _Locator(path, path.read_text(encoding="utf-8").splitlines())
+    weeks = data.get("week")
+    if not isinstance(weeks, list) or not weeks:
+        yield where.at("[[week]]", "at least one [[week]] is required")
+        return
+    seen: set[int] = set()
+    for index, item in enumerate(weeks):
+        number = item.get("number") if isinstance(item, dict) else None
+        if not isinstance(number, int) or not 1 <= number <= 52:
+            yield where.nth("[[week]]", index, "week number must be a whole number 1-52", "number")
+            continue
+        if number in seen:
+            yield where.nth("[[week]]", index, f"week {number} appears twice", "number")
+        seen.add(number)
+        for key in ("title", "body"):
+            value = str(item.get(key, ""))
+            if not value.strip():
+                yield where.nth("[[week]]", index, f"week {number}: {key} is required", key)
+            else:
+                yield from _check_html(where, key, value, _SPOTLIGHT_LIMIT, "[[week]]", index)
 
 
 def _check_file(

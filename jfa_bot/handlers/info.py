@@ -8,7 +8,7 @@ from telegram import Update
 
 from jfa_bot.commands import describe_commands
 from jfa_bot.context import BotContext
-from jfa_bot.handlers import petition, requests, resources, signer
+from jfa_bot.handlers import petition, requests, resources, signer, spotlight
 from jfa_bot.handlers.common import expired_button, reply
 from jfa_bot.handlers.language import show_languages
 from jfa_bot.i18n import Translator
@@ -83,6 +83,10 @@ async def menu(update: Update, context: BotContext) -> None:
         return
     if item is MenuItem.WEBINAR:
         await requests.webinar(update, context)
+        return
+    if item is MenuItem.SPOTLIGHT:
+        await query.answer()
+        await spotlight.show_spotlight(update, context)
         return
     await query.answer()
     if item is MenuItem.PRIVACY:

@@ -19,7 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from jfa_bot.context import BotContext
 from jfa_bot.countries import search_countries
 from jfa_bot.forms import Problem, clean_text
-from jfa_bot.handlers import requests, signer
+from jfa_bot.handlers import admin, requests, signer
 from jfa_bot.handlers.common import expired_button, reply
 from jfa_bot.handlers.fallback import not_understood
 from jfa_bot.handlers.resources import content_of
@@ -280,6 +280,9 @@ async def on_message(update: Update, context: BotContext) -> None:
         return
     if flow.kind in requests.FORM_KINDS:
         await requests.on_message(update, context, flow)
+        return
+    if flow.kind == admin.COMPOSE_KIND:
+        await admin.on_compose_message(update, context, flow)
         return
     if flow.kind != FLOW_KIND:
         await signer.on_form_message(update, context, flow)

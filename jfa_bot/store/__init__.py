@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from jfa_bot.store.audit import Audit, AuditEntry
+from jfa_bot.store.broadcasts import Broadcasts
 from jfa_bot.store.db import Database, SchemaTooNewError, utc_now
 from jfa_bot.store.flows import Flow, Flows
 from jfa_bot.store.personal_data import PersonalData
@@ -20,6 +22,9 @@ from jfa_bot.store.subscriptions import Subscriptions
 from jfa_bot.store.users import User, Users
 
 __all__ = [
+    "Audit",
+    "AuditEntry",
+    "Broadcasts",
     "Database",
     "Flow",
     "Flows",
@@ -55,6 +60,8 @@ class Store:
         self.subscriptions = Subscriptions(db)
         self.files = TelegramFiles(db)
         self.requests = Requests(db)
+        self.broadcasts = Broadcasts(db)
+        self.audit = Audit(db)
         self.personal_data = PersonalData(db, self.signatures)
 
     @classmethod

@@ -117,4 +117,48 @@ CREATE TABLE requests (
 CREATE INDEX requests_user ON requests (user_id, kind);
 """
 
-MIGRATIONS: tuple[str, ...] = (_M1_USERS, _M2_SIGNATURES, _M3_RESOURCES)
+_M4_BROADCASTS = """
+ALTER TABLE users ADD COLUMN blocked_at TEXT;   -- set when Telegram says the user blocked us
+
+CREATE TABLE broadcasts (
+    id              INTEGER PRIMARY KEY,
+    kind            TEXT    NOT NULL CHECK (kind IN ('spotlight', 'custom', 'milestone')),
+    label           TEXT    NOT NULL,              -- e.g. "Week 9" for the organizers
+    variants        TEXT    NOT NULL,              -- JSON {locale: text}, frozen at confirmation
+    default_locale  TEXT    NOT NULL,
+    state           TEXT    NOT NULL CHECK (state IN
+                        ('running', 'paused', 'cancelled', 'done', 'aborted')),
+    paid            INTEGER NOT NULL DEFAULT 0 CHECK (paid IN (0, 1)),
+    created_by      INTEGER,                       -- organizer's Telegram id (NULL: schedule)
+    report_chat_id  INTEGER,                       -- where progress is shown
+    report_message_id INTEGER,
+    error           TEXT,
+    created_at      TEXT    NOT NULL,
+    finished_at     TEXT
+) STRICT;
+
+-- The outbox: one row per recipient, its state persisted at every step.
+CREATE TABLE deliveries (
+    broadcast_id INTEGER NOT NULL REFERENCES broadcasts (id) ON DELETE CASCADE,
+    user_id      INTEGER NOT NULL,
+    locale       TEXT    NOT NULL,
+    state        TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN
+                     ('pending', 'sending', 'sent', 'blocked', 'failed', 'retryable')),
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    error        TEXT,
+    PRIMARY KEY (broadcast_id, user_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX deliveries_state ON deliveries (broadcast_id, state);
+CREATE INDEX deliveries_user ON deliveries (user_id);
+
+-- Organizers' actions: who did what, and when.
+CREATE TABLE audit (
+    id     INTEGER PRIMARY KEY,
+    at     TEXT    NOT NULL,
+    actor  INTEGER,                                -- Telegram id; NULL for the schedule
+    action TEXT    NOT NULL,
+    detail TEXT
+) STRICT;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_M1_USERS, _M2_SIGNATURES, _M3_RESOURCES, _M4_BROADCASTS)

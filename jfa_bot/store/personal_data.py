@@ -53,6 +53,7 @@ class PersonalData:
         """Delete every row about the user and squeeze the file so no trace lingers."""
         async with self._db.transaction() as conn:
             await Signatures.remove_in(conn, user_id)
+            await conn.execute("DELETE FROM deliveries WHERE user_id = ?", (user_id,))
             cursor = await conn.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
             erased = cursor.rowcount > 0
         # Fold the write-ahead log into the main file and truncate it: with

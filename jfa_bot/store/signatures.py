@@ -332,3 +332,19 @@ class Signatures:
             "SELECT threshold, reached_at, announced FROM milestones ORDER BY threshold"
         )
         return [(int(r[0]), str(r[1]), bool(r[2])) for r in rows]
+
+    async def unannounced_milestones(self) -> list[int]:
+        """Return thresholds reached but not yet announced."""
+        rows = await self._db.fetchall(
+            "SELECT threshold FROM milestones WHERE announced = 0 ORDER BY threshold"
+        )
+        return [int(row[0]) for row in rows]
+
+    async def mark_announced(self, threshold: int) -> bool:
+        """Mark a milestone announced; False if it already was (announce exactly once)."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE milestones SET announced = 1 WHERE threshold = ? AND announced = 0",
+                (threshold,),
+            )
+            return cursor.rowcount == 1

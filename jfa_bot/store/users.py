@@ -22,6 +22,7 @@ class User:
     telegram_language: str | None
     source: str | None
     referrer_code: str | None
+    blocked_at: str | None = None
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> User:
@@ -53,6 +54,7 @@ class Users:
                 VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT (user_id) DO UPDATE SET
                     last_seen = excluded.last_seen,
+                    blocked_at = NULL,
                     telegram_language = COALESCE(excluded.telegram_language,
                                                  users.telegram_language),
                     source = COALESCE(users.source, excluded.source),

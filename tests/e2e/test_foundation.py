@@ -14,8 +14,8 @@ from jfa_bot.handlers.info import privacy_text
 from jfa_bot.handlers.start import welcome_text
 from jfa_bot.i18n import Translator
 from jfa_bot.sandbox import BotApiServer
-from jfa_bot.telegram_html import parse_html
 from jfa_bot.store import Store
+from jfa_bot.telegram_html import parse_html
 from tests.conftest import TEST_TOKEN
 from tests.e2e.conftest import BotRunner
 
@@ -50,6 +50,7 @@ async def test_supporter_starts_in_english_and_sees_the_menu(
         "📘 Action Pack",
         "📄 Policy brief and recommendations",
         "🎥 Webinar recording",
+        "🔦 This week's spotlight",
         "🌐 Language",
         "🔒 Your data and privacy",
         "❓ Help",
@@ -215,6 +216,11 @@ async def test_commands_and_descriptions_are_published_in_every_language(
             "actionpack",
             "brief",
             "webinar",
+            "spotlight",
+            "weeks",
+            "subscribe",
+            "unsubscribe",
+            "settings",
             "language",
             "privacy",
             "mydata",
@@ -223,7 +229,7 @@ async def test_commands_and_descriptions_are_published_in_every_language(
             "cancel",
             "help",
         ]
-        assert commands[6]["description"] == t.gettext("Choose your language")
+        assert commands[11]["description"] == t.gettext("Choose your language")
         assert sandbox.short_description(locale) == t.gettext(
             "Sign the petition to fund and protect grassroots justice defenders."
         )

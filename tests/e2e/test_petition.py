@@ -57,7 +57,7 @@ async def sign(
     else:
         await press(user, t.gettext("Skip"))
     choice = "Count me, withhold my name" if withheld else "Show my name"
-    [consent] = await press(user, t.gettext(choice))
+    await press(user, t.gettext(choice))
     if updates:
         [_consent] = await press(user, t.gettext("☐ Send me the weekly spotlight"))
     [thanks] = await press(user, t.gettext("✅ I agree and sign"))
@@ -208,7 +208,7 @@ async def test_signer_forgets_and_the_database_file_holds_no_trace(
         content = path.read_bytes()
         for secret in (name, organisation, "Zephyrine", "Orgwidget"):
             assert secret.encode() not in content, f"{secret!r} found in {path.name}"
-    assert b"Someone Else" in Path(bot_settings.db_path).read_bytes()
+    assert b"Someone Else" in Path(bot_settings.db_path).read_bytes()  # noqa: ASYNC240
 
 
 async def test_a_referral_chain_of_three_generations_is_counted(

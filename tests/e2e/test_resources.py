@@ -105,7 +105,8 @@ async def test_the_defender_form_is_recorded_with_consent(
     [request] = export["requests"]
     assert request["kind"] == "action_pack" and request["country"] == "SL"
     assert request["organisation"] == "Paralegal Network of Sierra Leone"
-    assert request["usage"] == "other" and request["usage_other"] == "Training <b>village</b> committees"
+    assert request["usage"] == "other"
+    assert request["usage_other"] == "Training <b>village</b> committees"
     assert consent is not None
 
 
@@ -158,7 +159,11 @@ async def test_the_webinar_gate_records_the_request_then_answers_at_once(
     [link] = await press(user, es.gettext("✅ I agree"))
     assert "https://justiceforall.example.org/webinar-recording" in link.plain
     [request] = (await store_of(bot).personal_data.export(1008))["requests"]
-    assert (request["kind"], request["name"], request["country"]) == ("webinar", "Inés Gómez", "CO")
+    assert (request["kind"], request["name"], request["country"]) == (
+        "webinar",
+        "Inés Gómez",
+        "CO",
+    )
     [again] = await user.ask("/webinar")
     assert "https://justiceforall.example.org/webinar-recording" in again.plain
     assert await store_of(bot).requests.count(RequestKind.WEBINAR) == 1

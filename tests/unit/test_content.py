@@ -44,7 +44,7 @@ def test_a_broken_html_tag_is_reported_with_file_and_line(content: Path) -> None
     line = edit(path, first_text, 'text = "<b>Non fermé"')
     assert check_content(content) == [
         f"{path}:{line}: text: HTML Telegram would refuse: "
-        "Can't find end tag corresponding to start tag \"b\" at byte offset 0"
+        'Can\'t find end tag corresponding to start tag "b" at byte offset 0'
     ]
 
 
@@ -81,7 +81,8 @@ def test_a_missing_locale_is_reported_unless_it_falls_back(content: Path) -> Non
 
 def test_a_bad_link_and_a_syntax_error_are_reported(content: Path) -> None:
     path = content / "pt" / "resources.toml"
-    line = edit(path, 'url = "https://justiceforall.example.org/policy-brief"', 'url = "not a link"')
+    brief_url = 'url = "https://justiceforall.example.org/policy-brief"'
+    line = edit(path, brief_url, 'url = "not a link"')
     assert check_content(content) == [
         f"{path}:{line}: brief.url is not a well-formed http(s) link: 'not a link'"
     ]

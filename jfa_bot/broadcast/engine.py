@@ -1,0 +1,249 @@
+"""Run broadcasts: claim a batch, pace and send it, record every outcome, repeat.
+
+The batch size is the in-flight bound: rows are marked `sending` before their sends start
+and get their outcome right after, so a crash can only re-send the one batch in flight.
+One engine per process; each running broadcast is one asyncio task, resumed at start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from jfa_bot.broadcast.pacer import Pacer
+from jfa_bot.broadcast.sender import Classified, Failure, Sender, classify
+from jfa_bot.store import Store
+from jfa_bot.store.broadcasts import (
+    Broadcast,
+    BroadcastState,
+    Claimed,
+    DeliveryState,
+    Outcome,
+)
+
+__all__ = ["BroadcastEngine", "EngineConfig", "RunStats"]
+
+log = logging.getLogger(__name__)
+
+# Back-off before a temporary failure is tried again, by attempt number (seconds).
+_BACKOFF = (0.5, 2.0, 5.0, 10.0)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """Rates and limits for the engine."""
+
+    rate: int
+    in_flight: int
+    max_attempts: int
+    paid: bool = False
+
+
+@dataclass
+class RunStats:
+    """Live figures of one running broadcast, for the progress message."""
+
+    started: float = field(default_factory=time.monotonic)
+    sent_this_run: int = 0
+
+    def rate(self) -> float:
+        """Return sends per second since this run started."""
+        elapsed = time.monotonic() - self.started
+        return self.sent_this_run / elapsed if elapsed > 0 else 0.0
+
+
+# Called after each batch and at the end: (broadcast, stats, finished).
+ProgressHook = Callable[[Broadcast, RunStats, bool], Awaitable[None]]
+
+
+class BroadcastEngine:
+    """Start, pause, resume and cancel broadcasts; survive restarts."""
+
+    def __init__(
+        self,
+        store: Store,
+        sender: Sender,
+        config: EngineConfig,
+        *,
+        on_progress: ProgressHook | None = None,
+    ) -> None:
+        self.store = store
+        self.sender = sender
+        self.config = config
+        self.pacer = Pacer(config.rate)
+        self._on_progress = on_progress
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self.stats: dict[int, RunStats] = {}
+
+    def is_running(self, broadcast_id: int) -> bool:
+        """Tell whether this process is sending the broadcast now."""
+        task = self._tasks.get(broadcast_id)
+        return task is not None and not task.done()
+
+    async def resume_unfinished(self) -> list[int]:
+        """At start-up, requeue what was in flight and resume every running broadcast."""
+        resumed = []
+        for broadcast in await self.store.broadcasts.in_state(BroadcastState.RUNNING):
+            requeued = await self.store.broadcasts.requeue_in_flight(broadcast.id)
+            log.info("Resuming broadcast %d (%d in flight at the crash)", broadcast.id, requeued)
+            self.start(broadcast.id)
+            resumed.append(broadcast.id)
+        return resumed
+
+    def start(self, broadcast_id: int) -> None:
+        """Send the broadcast in the background (no-op if it is already being sent)."""
+        if self.is_running(broadcast_id):
+            return
+        self._tasks[broadcast_id] = asyncio.create_task(
+            self._run(broadcast_id), name=f"broadcast-{broadcast_id}"
+        )
+
+    async def pause(self, broadcast_id: int) -> bool:
+        """Pause after the batch in flight; False if the broadcast is not running."""
+        broadcast = await self.store.broadcasts.get(broadcast_id)
+        if broadcast is None or broadcast.state is not BroadcastState.RUNNING:
+            return False
+        return await self.store.broadcasts.set_state(broadcast_id, BroadcastState.PAUSED)
+
+    async def resume(self, broadcast_id: int) -> bool:
+        """Resume a paused broadcast."""
+        broadcast = await self.store.broadcasts.get(broadcast_id)
+        if broadcast is None or broadcast.state is not BroadcastState.PAUSED:
+            return False
+        await self.store.broadcasts.set_state(broadcast_id, BroadcastState.RUNNING)
+        self.start(broadcast_id)
+        return True
+
+    async def cancel(self, broadcast_id: int) -> bool:
+        """Stop for good; recipients not reached stay pending in the report."""
+        return await self.store.broadcasts.set_state(broadcast_id, BroadcastState.CANCELLED)
+
+    async def retry(self, broadcast_id: int) -> int:
+        """Send again to the recipients left retryable; return how many."""
+        count = await self.store.broadcasts.retry_failed(broadcast_id)
+        if count:
+            await self.store.db.execute(
+                "UPDATE broadcasts SET state = 'running', finished_at = NULL WHERE id = ?",
+                (broadcast_id,),
+            )
+            self.start(broadcast_id)
+        return count
+
+    async def wait(self, broadcast_id: int) -> None:
+        """Wait until this process stops sending the broadcast."""
+        task = self._tasks.get(broadcast_id)
+        if task is not None:
+            await asyncio.shield(task)
+
+    async def shutdown(self) -> None:
+        """Stop every task; their broadcasts stay `running` and resume at the next start."""
+        for task in self._tasks.values():
+            task.cancel()
+        for task in self._tasks.values():
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self, broadcast_id: int) -> None:
+        stats = self.stats.setdefault(broadcast_id, RunStats())
+        stats.started, stats.sent_this_run = time.monotonic(), 0
+        store = self.store
+        while True:
+            broadcast = await store.broadcasts.get(broadcast_id)
+            if broadcast is None or broadcast.state is not BroadcastState.RUNNING:
+                break
+            batch = await store.broadcasts.claim(broadcast_id, self.config.in_flight)
+            if not batch:
+                await store.broadcasts.set_state(broadcast_id, BroadcastState.DONE)
+                break
+            outcomes, content_error = await self._send_batch(broadcast, batch, stats)
+            await store.broadcasts.record(broadcast_id, outcomes)
+            if content_error is not None:
+                await store.broadcasts.record(
+                    broadcast_id,
+                    [
+                        Outcome(c.user_id, DeliveryState.PENDING)
+                        for c in batch
+                        if c.user_id not in {o.user_id for o in outcomes}
+                    ],
+                )
+                await store.broadcasts.set_state(
+                    broadcast_id, BroadcastState.ABORTED, error=content_error
+                )
+                log.error(
+                    "Broadcast %d aborted: the message is refused: %s", broadcast_id, content_error
+                )
+                break
+            await self._report(broadcast, stats, finished=False)
+        final = await store.broadcasts.get(broadcast_id)
+        if final is not None:
+            await self._report(final, stats, finished=True)
+
+    async def _send_batch(
+        self, broadcast: Broadcast, batch: list[Claimed], stats: RunStats
+    ) -> tuple[list[Outcome], str | None]:
+        """Send one batch concurrently through the pacer; stop early on a content error."""
+        abort = asyncio.Event()
+        content_error: list[str] = []
+
+        async def deliver(claimed: Claimed) -> Outcome | None:
+            attempts = claimed.attempts
+            while True:
+                if abort.is_set():
+                    return None
+                await self.pacer.acquire(claimed.user_id)
+                if abort.is_set():
+                    return None
+                try:
+                    await self.sender.send(
+                        claimed.user_id,
+                        broadcast.text_for(claimed.locale),
+                        paid=self.config.paid and broadcast.paid,
+                    )
+                except Exception as error:
+                    verdict = classify(error)
+                else:
+                    stats.sent_this_run += 1
+                    return Outcome(claimed.user_id, DeliveryState.SENT)
+                outcome = self._after_failure(claimed.user_id, verdict, attempts)
+                if verdict.failure is Failure.CONTENT:
+                    content_error.append(verdict.description)
+                    abort.set()
+                    return outcome
+                if verdict.failure is Failure.RETRY_AFTER:
+                    continue  # the pacer now waits as long as Telegram asked
+                if outcome is not None:
+                    return outcome
+                attempts += 1
+                await asyncio.sleep(_BACKOFF[min(attempts - 1, len(_BACKOFF) - 1)])
+
+        results = await asyncio.gather(*(deliver(c) for c in batch))
+        outcomes = [r for r in results if r is not None]
+        return outcomes, (content_error[0] if content_error else None)
+
+    def _after_failure(self, user_id: int, verdict: Classified, attempts: int) -> Outcome | None:
+        """Return the final outcome of a failure, or None to try again."""
+        if verdict.failure is Failure.BLOCKED:
+            return Outcome(user_id, DeliveryState.BLOCKED, verdict.description[:200])
+        if verdict.failure is Failure.CONTENT:
+            return Outcome(user_id, DeliveryState.FAILED, verdict.description[:200])
+        if verdict.failure is Failure.RETRY_AFTER:
+            self.pacer.pause(verdict.retry_after)
+            log.warning(
+                "Telegram asked to wait %.0f s; pausing the broadcast", verdict.retry_after
+            )
+            return None  # flood control is not the recipient's fault: no attempt used
+        if attempts >= self.config.max_attempts:
+            return Outcome(user_id, DeliveryState.RETRYABLE, verdict.description[:200])
+        return None
+
+    async def _report(self, broadcast: Broadcast, stats: RunStats, *, finished: bool) -> None:
+        if self._on_progress is None:
+            return
+        try:
+            await self._on_progress(broadcast, stats, finished)
+        except Exception:  # a failed progress edit must never stop the sending
+            log.exception("Could not update the progress of broadcast %d", broadcast.id)

@@ -1,0 +1,168 @@
+"""/spotlight, /weeks, /subscribe, /unsubscribe (/stop) and /settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from telegram import InlineKeyboardMarkup, Update
+
+from jfa_bot.context import BotContext
+from jfa_bot.handlers.common import expired_button, reply
+from jfa_bot.handlers.resources import content_of
+from jfa_bot.i18n import LANGUAGE_NAMES, Translator
+from jfa_bot.keyboards import Kind, button, parse
+from jfa_bot.spotlight import current_week, render_post
+from jfa_bot.store import Visibility
+
+__all__ = ["on_button", "settings_menu", "show_spotlight", "subscribe", "unsubscribe", "weeks"]
+
+SUBSCRIBE_VERSION = "2026-11-1"
+
+
+def _week_label(t: Translator, week: int, title: str) -> str:
+    return title if len(title) <= 40 else t.gettext("Week {n}").format(n=t.number(week))
+
+
+async def show_spotlight(update: Update, context: BotContext, week: int | None = None) -> None:
+    """Show this week's spotlight post (or the week asked for)."""
+    t = context.t
+    posts = content_of(context).spotlights(t.locale)
+    today = dt.datetime.now(context.settings.zone).date()
+    number = week if week in posts else current_week(context.settings.campaign_start, today, posts)
+    if number is None:
+        await reply(update, t.gettext("There is no spotlight yet. Please come back soon."))
+        return
+    text = render_post(posts[number], t, context.bot.username)
+    user = update.effective_user
+    rows = [[button(t.gettext("📚 Earlier weeks"), Kind.SPOTLIGHT, "weeks")]]
+    if user is not None and not await context.store.subscriptions.is_subscribed(user.id):
+        rows.append([button(t.gettext("🔔 Get it every week"), Kind.SPOTLIGHT, "sub")])
+    await reply(update, text, InlineKeyboardMarkup(rows))
+
+
+async def weeks(update: Update, context: BotContext) -> None:
+    """List every week's spotlight as buttons."""
+    t = context.t
+    posts = content_of(context).spotlights(t.locale)
+    rows = [
+        [button(_week_label(t, number, post.title), Kind.SPOTLIGHT, "w", str(number))]
+        for number, post in posts.items()
+    ]
+    await reply(update, t.gettext("The 10 Weeks of Action so far:"), InlineKeyboardMarkup(rows))
+
+
+async def subscribe(update: Update, context: BotContext) -> None:
+    """Subscribe to the weekly spotlight, then offer the weeks already published."""
+    user = update.effective_user
+    if user is None:
+        return
+    t = context.t
+    added = await context.store.subscriptions.subscribe(user.id, t.locale, SUBSCRIBE_VERSION)
+    if not added:
+        await reply(
+            update, t.gettext("You already receive the weekly spotlight. /unsubscribe stops it.")
+        )
+        return
+    text = t.gettext("🔔 Done: you will receive the weekly spotlight. /unsubscribe stops it.")
+    posts = content_of(context).spotlights(t.locale)
+    today = dt.datetime.now(context.settings.zone).date()
+    now = current_week(context.settings.campaign_start, today, posts)
+    missed = [number for number in posts if now is not None and number <= now]
+    if not missed:
+        await reply(update, text)
+        return
+    rows = [
+        [button(_week_label(t, number, posts[number].title), Kind.SPOTLIGHT, "w", str(number))]
+        for number in missed
+    ]
+    catch_up = t.ngettext(
+        "You can catch up on the week already published:",
+        "You can catch up on the {n} weeks already published:",
+        len(missed),
+    ).format(n=t.number(len(missed)))
+    await reply(update, f"{text}\n\n{catch_up}", InlineKeyboardMarkup(rows))
+
+
+async def unsubscribe(update: Update, context: BotContext) -> None:
+    """Stop the weekly spotlight."""
+    user = update.effective_user
+    if user is None:
+        return
+    t = context.t
+    removed = await context.store.subscriptions.unsubscribe(user.id)
+    await reply(
+        update,
+        t.gettext("Done: you will no longer receive the weekly spotlight. /subscribe restarts it.")
+        if removed
+        else t.gettext("You do not receive the weekly spotlight. /subscribe starts it."),
+    )
+
+
+async def settings_menu(update: Update, context: BotContext) -> None:
+    """Show language, subscription and name visibility, each one tap to change."""
+    user = update.effective_user
+    if user is None:
+        return
+    t = context.t
+    subscribed = await context.store.subscriptions.is_subscribed(user.id)
+    signature = await context.store.signatures.get(user.id)
+    lines = [
+        t.gettext("<b>Your settings</b>"),
+        t.gettext("Language: {language}").format(language=LANGUAGE_NAMES[t.locale]),
+        t.gettext("Weekly spotlight: {state}").format(
+            state=t.gettext("on") if subscribed else t.gettext("off")
+        ),
+    ]
+    rows = [
+        [button(t.gettext("🌐 Change language"), Kind.MENU, "language")],
+        [
+            button(
+                t.gettext("🔕 Stop the weekly spotlight")
+                if subscribed
+                else t.gettext("🔔 Get the weekly spotlight"),
+                Kind.SPOTLIGHT,
+                "unsub" if subscribed else "sub",
+            )
+        ],
+    ]
+    if signature is not None:
+        withheld = signature.visibility is Visibility.WITHHELD
+        lines.append(
+            t.gettext("Your name in the list handed to governments: {shown}").format(
+                shown=t.gettext("withheld") if withheld else t.gettext("shown")
+            )
+        )
+        target = Visibility.PUBLIC if withheld else Visibility.WITHHELD
+        label = t.gettext("👁 Show my name") if withheld else t.gettext("🙈 Withhold my name")
+        rows.append([button(label, Kind.SIGNER, "vis", target.value)])
+    await reply(
+        update,
+        "\n".join(lines),
+        InlineKeyboardMarkup(rows),
+        edit=update.callback_query is not None,
+    )
+
+
+async def on_button(update: Update, context: BotContext) -> None:
+    """Handle spotlight buttons: a week, the archive, subscribe, unsubscribe."""
+    query = update.callback_query
+    parsed = parse(query.data if query else None)
+    if query is None or parsed is None or not parsed.args:
+        await expired_button(update, context)
+        return
+    action, *rest = parsed.args
+    posts = content_of(context).spotlights(context.t.locale)
+    if action == "w" and rest and rest[0].isdigit() and int(rest[0]) in posts:
+        await query.answer()
+        await show_spotlight(update, context, int(rest[0]))
+    elif action == "weeks":
+        await query.answer()
+        await weeks(update, context)
+    elif action == "sub":
+        await query.answer()
+        await subscribe(update, context)
+    elif action == "unsub":
+        await query.answer()
+        await unsubscribe(update, context)
+    else:
+        await expired_button(update, context)
