@@ -25,6 +25,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from jfa_bot.broadcast.engine import BroadcastEngine, EngineConfig
+from jfa_bot.broadcast.pacer import Pacer, PacingRateLimiter
 from jfa_bot.broadcast.progress import ProgressReporter
 from jfa_bot.broadcast.sender import PtbSender
 from jfa_bot.commands import describe_commands
@@ -61,6 +62,7 @@ JfaApplication = Application[Any, BotContext, dict[Any, Any], dict[Any, Any], di
 _OWNS_STORE = "owns_store"
 CONTENT_KEY = "content"
 ENGINE_KEY = "engine"
+PACER_KEY = "pacer"
 REPORTER_KEY = "reporter"
 PRIVATE = filters.ChatType.PRIVATE
 
@@ -128,6 +130,8 @@ def register_handlers(app: JfaApplication) -> None:
 def build_application(settings: Settings, *, store: Store | None = None) -> JfaApplication:
     """Return the configured Application; the store is opened at start-up unless given."""
     quiet_http_loggers()  # httpx logs URLs, and Bot API URLs hold the token
+    # One pacer for replies and broadcasts, so together they never pass Telegram's limits.
+    pacer = Pacer(settings.send_rate, limit=settings.rate_limit, paid=settings.paid_broadcast)
     protect_secret(settings.token())
     defaults = Defaults(
         parse_mode=ParseMode.HTML,
@@ -142,6 +146,7 @@ def build_application(settings: Settings, *, store: Store | None = None) -> JfaA
         .request(HTTPXRequest(connection_pool_size=16, read_timeout=15.0))
         .get_updates_request(HTTPXRequest(read_timeout=40.0))
         .context_types(ContextTypes(context=BotContext))
+        .rate_limiter(PacingRateLimiter(pacer))
         .defaults(defaults)
         .post_init(_post_init)
         .post_stop(_post_stop)
@@ -149,6 +154,7 @@ def build_application(settings: Settings, *, store: Store | None = None) -> JfaA
         .build()
     )
     app.bot_data[SETTINGS_KEY] = settings
+    app.bot_data[PACER_KEY] = pacer
     app.bot_data[CONTENT_KEY] = Content.load(settings.content_dir, settings.default_locale)
     if store is not None:
         app.bot_data[STORE_KEY] = store
@@ -188,6 +194,7 @@ async def _post_init(app: JfaApplication) -> None:
             paid=settings.paid_broadcast,
         ),
         on_progress=reporter,
+        pacer=app.bot_data[PACER_KEY],
     )
     app.bot_data[ENGINE_KEY], app.bot_data[REPORTER_KEY] = engine, reporter
     await engine.resume_unfinished()

@@ -79,8 +79,14 @@ class Settings(BaseSettings):
         default=dt.date(2026, 9, 7),
         description="Monday of week 1 of the 10 Weeks of Action (YYYY-MM-DD).",
     )
+    rate_limit: int = Field(
+        default=30, ge=1, le=30, description="Telegram's overall limit, messages per second."
+    )
     broadcast_rate: int = Field(
-        default=25, ge=1, le=30, description="Broadcast messages per second (free tier, <= 30)."
+        default=25,
+        ge=1,
+        le=30,
+        description="Broadcast messages per second (free tier); the rest is kept for replies.",
     )
     paid_broadcast: bool = Field(
         default=False, description="Use allow_paid_broadcast (0.1 Star per message)."
@@ -167,6 +173,12 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value
+
+    @model_validator(mode="after")
+    def _headroom(self) -> Settings:
+        if self.broadcast_rate > self.rate_limit:
+            raise ValueError("JFA_BROADCAST_RATE cannot exceed JFA_RATE_LIMIT")
+        return self
 
     @model_validator(mode="after")
     def _default_is_enabled(self) -> Settings:

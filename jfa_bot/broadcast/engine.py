@@ -70,11 +70,12 @@ class BroadcastEngine:
         config: EngineConfig,
         *,
         on_progress: ProgressHook | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.store = store
         self.sender = sender
         self.config = config
-        self.pacer = Pacer(config.rate)
+        self.pacer = pacer or Pacer(config.rate, paid=config.paid)
         self._on_progress = on_progress
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self.stats: dict[int, RunStats] = {}

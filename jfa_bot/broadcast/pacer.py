@@ -1,9 +1,16 @@
-"""An exact pacer: never more than `rate` sends in any window, one per chat per second.
+"""An exact pacer shared by broadcasts and replies, and the PTB rate limiter around it.
 
-PTB's AIORateLimiter lets bursts through and pauses everything on one 429; a broadcast
-needs a hard ceiling instead. Every send asks `acquire()` for a slot; slots are handed out
-in order, so the sends started in any `window` seconds never exceed `rate`. A 429's
-`retry_after` pauses every later slot until the time Telegram asked for.
+PTB's AIORateLimiter lets bursts through and pauses everything on one 429; we need hard
+ceilings instead. Every send takes a slot:
+
+- a broadcast send waits until fewer than `broadcast_rate` broadcast sends *and* fewer
+  than `limit` sends of any kind started in the last window, and the chat's last send is
+  a second old;
+- a reply waits only for the overall `limit`: it never queues behind the broadcast,
+  which keeps `limit - broadcast_rate` sends per second free for replies.
+
+With paid broadcasts, broadcast sends have their own ceiling and do not count against
+the free limit. A 429's `retry_after` pauses every later slot until the time Telegram asked.
 """
 
 from __future__ import annotations
@@ -11,67 +18,139 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
-__all__ = ["Pacer"]
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
 
-# A little over one second: sends start a few milliseconds apart from when they arrive.
+__all__ = ["Pacer", "PacingRateLimiter"]
+
+# A little over one second: sends start a few milliseconds before they arrive.
 DEFAULT_WINDOW = 1.02
 CHAT_GAP = 1.02
+# Endpoints that put a message in a chat and so count against Telegram's limits.
+SEND_ENDPOINTS = frozenset(
+    {
+        "sendMessage",
+        "sendDocument",
+        "sendPhoto",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "editMessageCaption",
+        "copyMessage",
+        "forwardMessage",
+    }
+)
+#: Pass as `rate_limit_args` on a send whose slot the caller already took.
+PACED = {"paced": True}
 
 
 class Pacer:
-    """Hand out send slots at no more than `rate` per rolling window."""
+    """Hand out send slots: exact overall, broadcast and per-chat ceilings."""
 
     def __init__(
         self,
-        rate: int,
+        broadcast_rate: int,
         *,
+        limit: int = 30,
+        paid: bool = False,
         window: float = DEFAULT_WINDOW,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        if rate < 1:
-            raise ValueError("rate must be at least 1")
-        self.rate = rate
+        if broadcast_rate < 1 or limit < 1:
+            raise ValueError("rates must be at least 1")
+        self.rate = broadcast_rate
+        self.limit = limit
+        self.paid = paid
         self.window = window
         self._clock = clock
-        self._starts: deque[float] = deque()
+        self._sleep = sleep
+        self._all: deque[float] = deque()  # every free-tier send
+        self._broadcast: deque[float] = deque()
         self._last_by_chat: dict[int, float] = {}
         self._paused_until = 0.0
-        self._lock = asyncio.Lock()
+        self._broadcast_lock = asyncio.Lock()
+        self._reply_lock = asyncio.Lock()
 
     def pause(self, seconds: float) -> None:
         """Hold every slot for `seconds` from now (Telegram's retry_after)."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
-    @property
-    def paused_for(self) -> float:
-        """Return how long the pacer is still paused."""
-        return max(0.0, self._paused_until - self._clock())
+    def _trim(self, now: float) -> None:
+        for starts in (self._all, self._broadcast):
+            while starts and starts[0] <= now - self.window:
+                starts.popleft()
 
-    async def acquire(self, chat_id: int | None = None) -> None:
-        """Wait for a slot for one send (into `chat_id`, when given)."""
-        async with self._lock:
+    def _wait_for(self, now: float, chat_id: int | None, *, broadcast: bool) -> float:
+        """Return how long to wait before this send may start (0: now)."""
+        self._trim(now)
+        wait = self._paused_until - now
+        if broadcast and len(self._broadcast) >= self.rate:
+            wait = max(wait, self._broadcast[0] + self.window - now)
+        counts_free = not (broadcast and self.paid)
+        if counts_free and len(self._all) >= self.limit:
+            wait = max(wait, self._all[0] + self.window - now)
+        if chat_id is not None and chat_id in self._last_by_chat:
+            wait = max(wait, self._last_by_chat[chat_id] + CHAT_GAP - now)
+        return wait
+
+    def _take(self, now: float, chat_id: int | None, *, broadcast: bool) -> None:
+        if broadcast:
+            self._broadcast.append(now)
+        if not (broadcast and self.paid):
+            self._all.append(now)
+        if chat_id is not None:
+            self._last_by_chat[chat_id] = now
+            if len(self._last_by_chat) > 4 * max(self.rate, self.limit):
+                self._last_by_chat = {
+                    chat: at for chat, at in self._last_by_chat.items() if at > now - CHAT_GAP
+                }
+
+    async def acquire(self, chat_id: int | None = None, *, broadcast: bool = True) -> None:
+        """Wait for a slot for one send into `chat_id` (a broadcast send by default)."""
+        lock = self._broadcast_lock if broadcast else self._reply_lock
+        async with lock:
             while True:
                 now = self._clock()
-                wait = self._paused_until - now
-                while self._starts and self._starts[0] <= now - self.window:
-                    self._starts.popleft()
-                if len(self._starts) >= self.rate:
-                    wait = max(wait, self._starts[0] + self.window - now)
-                if chat_id is not None and chat_id in self._last_by_chat:
-                    wait = max(wait, self._last_by_chat[chat_id] + CHAT_GAP - now)
+                wait = self._wait_for(now, chat_id, broadcast=broadcast)
                 if wait <= 0:
-                    break
-                await asyncio.sleep(wait)
-            self._starts.append(now)
-            if chat_id is not None:
-                self._last_by_chat[chat_id] = now
-                if len(self._last_by_chat) > 4 * self.rate:
-                    self._forget_old_chats(now)
+                    self._take(now, chat_id, broadcast=broadcast)
+                    return
+                await self._sleep(wait)
 
-    def _forget_old_chats(self, now: float) -> None:
-        """Drop per-chat times older than the chat gap: memory stays bounded."""
-        self._last_by_chat = {
-            chat: at for chat, at in self._last_by_chat.items() if at > now - CHAT_GAP
-        }
+
+class PacingRateLimiter(BaseRateLimiter[dict[str, Any]]):
+    """PTB rate limiter: every reply takes a slot from the shared pacer first."""
+
+    def __init__(self, pacer: Pacer) -> None:
+        self.pacer = pacer
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: dict[str, Any] | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """Take a reply slot for sends (unless the caller already did), then send."""
+        if endpoint in SEND_ENDPOINTS and not (rate_limit_args or {}).get("paced"):
+            # Replies share the overall ceiling but are not spaced per chat: Telegram
+            # tolerates a short burst in a private chat, and a person tapping through a
+            # form should not wait a second per step.
+            await self.pacer.acquire(None, broadcast=False)
+        try:
+            return await callback(*args, **kwargs)
+        except RetryAfter as error:
+            wait = error.retry_after
+            self.pacer.pause(wait if isinstance(wait, int | float) else wait.total_seconds())
+            raise

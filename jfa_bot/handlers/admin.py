@@ -160,6 +160,7 @@ async def start_broadcast(
     variants: dict[str, str],
     created_by: int | None,
     report_chat_id: int | None,
+    report_message_id: int | None = None,
 ) -> tuple[int, int]:
     """Create and start a broadcast; return its id and the number of recipients."""
     settings = context.settings
@@ -171,6 +172,7 @@ async def start_broadcast(
         paid=settings.paid_broadcast,
         created_by=created_by,
         report_chat_id=report_chat_id,
+        report_message_id=report_message_id,
     )
     await context.store.audit.add(created_by, "broadcast_start", f"#{broadcast.id} {label}")
     await reporter_of(context).show(broadcast)
@@ -380,14 +382,16 @@ async def _go(update: Update, context: BotContext, rest: list[str]) -> None:
     assert query is not None
     await context.store.flows.delete(flow.user_id)
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    # The translation check becomes the live progress message: one edit, no new message.
+    message = query.message
     await start_broadcast(
         context,
         kind=BroadcastKind(flow.data["kind"]),
         label=flow.data["label"],
         variants=flow.data["variants"],
         created_by=flow.user_id,
-        report_chat_id=query.message.chat.id if query.message else flow.user_id,
+        report_chat_id=message.chat.id if message else flow.user_id,
+        report_message_id=message.message_id if message else None,
     )
 
 

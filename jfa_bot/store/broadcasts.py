@@ -161,13 +161,14 @@ class Broadcasts:
         paid: bool,
         created_by: int | None,
         report_chat_id: int | None,
+        report_message_id: int | None = None,
     ) -> tuple[Broadcast, int]:
         """Create a running broadcast and fan it out to every subscriber in one statement."""
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO broadcasts (kind, label, variants, default_locale, state, paid, "
-                "created_by, report_chat_id, created_at) "
-                "VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
+                "created_by, report_chat_id, report_message_id, created_at) "
+                "VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
                 (
                     kind.value,
                     label,
@@ -176,6 +177,7 @@ class Broadcasts:
                     int(paid),
                     created_by,
                     report_chat_id,
+                    report_message_id,
                     utc_now(),
                 ),
             )
