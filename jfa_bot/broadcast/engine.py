@@ -29,10 +29,6 @@ __all__ = ["BroadcastEngine", "EngineConfig", "RunStats"]
 
 log = logging.getLogger(__name__)
 
-# Back-off before a temporary failure is tried again, by attempt number (seconds).
-_BACKOFF = (0.5, 2.0, 5.0, 10.0)
-
-
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
     """Rates and limits for the engine."""
@@ -41,6 +37,8 @@ class EngineConfig:
     in_flight: int
     max_attempts: int
     paid: bool = False
+    #: Seconds to wait before trying a temporary failure again, by attempt number.
+    backoff: tuple[float, ...] = (0.5, 2.0, 5.0, 10.0)
 
 
 @dataclass
@@ -219,7 +217,8 @@ class BroadcastEngine:
                 if outcome is not None:
                     return outcome
                 attempts += 1
-                await asyncio.sleep(_BACKOFF[min(attempts - 1, len(_BACKOFF) - 1)])
+                backoff = self.config.backoff
+                await asyncio.sleep(backoff[min(attempts - 1, len(backoff) - 1)])
 
         results = await asyncio.gather(*(deliver(c) for c in batch))
         outcomes = [r for r in results if r is not None]

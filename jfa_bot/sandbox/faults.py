@@ -49,6 +49,11 @@ class FaultGate:
             faults.fail_next_5xx -= 1
             self.stats.server_errors += 1
             raise ApiError(502, "Bad Gateway")
+        if faults.fail_next_429 > 0:
+            faults.fail_next_429 -= 1
+            self.stats.rate_limited += 1
+            retry = faults.retry_after
+            raise ApiError(429, f"Too Many Requests: retry after {retry}", retry_after=retry)
         if chat_id is not None and chat_id in faults.blocked:
             self.stats.forbidden += 1
             raise ApiError(403, "Forbidden: bot was blocked by the user")

@@ -192,6 +192,7 @@ class Faults:
     retry_after: int = 1
     blocked: set[int] = field(default_factory=set)
     fail_next_5xx: int = 0
+    fail_next_429: int = 0
     timeout_next: int = 0
     hang_seconds: float = 30.0
     fail_methods: frozenset[str] | None = None
