@@ -76,6 +76,7 @@ class BroadcastEngine:
         self.pacer = pacer or Pacer(config.rate, paid=config.paid)
         self._on_progress = on_progress
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._verified: dict[int, set[str]] = {}  # variant texts Telegram accepted
         self.stats: dict[int, RunStats] = {}
 
     def is_running(self, broadcast_id: int) -> bool:
@@ -220,8 +221,23 @@ class BroadcastEngine:
                 backoff = self.config.backoff
                 await asyncio.sleep(backoff[min(attempts - 1, len(backoff) - 1)])
 
-        results = await asyncio.gather(*(deliver(c) for c in batch))
-        outcomes = [r for r in results if r is not None]
+        # Each variant's first send goes alone: if Telegram refuses the message itself,
+        # the broadcast stops after that one failure instead of a whole batch of them.
+        verified = self._verified.setdefault(broadcast.id, set())
+        outcomes: list[Outcome] = []
+        rest: list[Claimed] = []
+        for claimed in batch:
+            text = broadcast.text_for(claimed.locale)
+            if text in verified or abort.is_set():
+                rest.append(claimed)
+                continue
+            outcome = await deliver(claimed)
+            if outcome is not None:
+                outcomes.append(outcome)
+                if outcome.state is DeliveryState.SENT:
+                    verified.add(text)
+        results = await asyncio.gather(*(deliver(c) for c in rest))
+        outcomes += [r for r in results if r is not None]
         return outcomes, (content_error[0] if content_error else None)
 
     def _after_failure(self, user_id: int, verdict: Classified, attempts: int) -> Outcome | None:

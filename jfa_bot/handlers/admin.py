@@ -7,9 +7,10 @@ unknown command, and a forged organizer button is refused, logged, and changes n
 from __future__ import annotations
 
 import logging
+import re
 from html import escape
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 
 from jfa_bot.broadcast.engine import BroadcastEngine
 from jfa_bot.broadcast.progress import ProgressReporter
@@ -217,13 +218,26 @@ async def list_broadcasts(update: Update, context: BotContext) -> None:
     await reply(update, "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None)
 
 
+_PLAIN_ENTITIES = frozenset({"url", "mention", "hashtag", "cashtag", "bot_command", "email"})
+_MARKUP = re.compile(r"</?[a-zA-Z][a-zA-Z-]*[\s>/]")
+
+
+def _organizer_html(message: Message) -> str:
+    """Take HTML typed as text as HTML (checked later), else Telegram's own formatting."""
+    raw = message.text or ""
+    formatted = any(entity.type not in _PLAIN_ENTITIES for entity in message.entities)
+    if formatted or not _MARKUP.search(raw):
+        return message.text_html  # formatted with Telegram's editor, or plain text
+    return raw
+
+
 async def on_compose_message(update: Update, context: BotContext, flow: Flow) -> None:
     """Take the text of a custom broadcast, first in the default language, then variants."""
     message = update.effective_message
     if message is None or not is_admin(update, context):
         return
     t = context.t
-    text = message.text_html if message.text else None
+    text = _organizer_html(message) if message.text else None
     if not text:
         await reply(update, t.gettext("Please send the message as text."))
         return
