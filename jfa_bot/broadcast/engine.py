@@ -29,6 +29,7 @@ __all__ = ["BroadcastEngine", "EngineConfig", "RunStats"]
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
     """Rates and limits for the engine."""

@@ -69,7 +69,7 @@ async def compose(admin: SimulatedUser, variants: dict[str, str]) -> None:
     )
 
 
-async def newest_broadcast(store: Store, timeout: float = 10):  # noqa: ANN201
+async def newest_broadcast(store: Store, timeout: float = 10):
     """Wait for the broadcast the organizer just confirmed to exist."""
     async with asyncio.timeout(timeout):
         while not (found := await store.broadcasts.latest(1)):
@@ -154,8 +154,8 @@ async def test_injected_429_5xx_and_timeouts_are_honoured_and_retried(
         sandbox.faults.fail_next_429 = 1
         sandbox.faults.retry_after = 2
         sandbox.faults.fail_next_5xx = 3
-        from jfa_bot.handlers.admin import start_broadcast
         from jfa_bot.context import BotContext
+        from jfa_bot.handlers.admin import start_broadcast
 
         context = BotContext(app)
         broadcast_id, recipients = await start_broadcast(
@@ -282,7 +282,7 @@ async def test_organizer_buttons_are_refused_to_everyone_else(
 async def test_the_weekly_schedule_fires_at_the_configured_time(
     sandbox: BotApiServer, run_bot: BotRunner
 ) -> None:
-    zone = dt.timezone.utc
+    zone = dt.UTC
     soon = dt.datetime.now(zone) + dt.timedelta(seconds=3)
     async with run_bot(
         broadcast_weekday=soon.isoweekday(),

@@ -1,0 +1,109 @@
+"""The bot process is killed with SIGKILL mid-broadcast; on restart nobody is left out."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections import Counter
+from pathlib import Path
+
+from jfa_bot.sandbox import BotApiServer
+from jfa_bot.store import Store
+from jfa_bot.store.broadcasts import BroadcastKind, BroadcastState, DeliveryState
+from tests.conftest import ADMIN_ID, TEST_TOKEN
+
+SUBSCRIBERS = 300
+IN_FLIGHT = 10
+FIRST_ID = 80_000
+
+
+async def start_bot(sandbox: BotApiServer, db_path: Path, cwd: Path) -> asyncio.subprocess.Process:
+    """Run `python -m jfa_bot run` as its own process, pointed at the stand-in."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("JFA_")} | {
+        "JFA_BOT_TOKEN": TEST_TOKEN,
+        "JFA_API_BASE_URL": sandbox.base_url,
+        "JFA_FILE_BASE_URL": sandbox.base_file_url,
+        "JFA_DB_PATH": str(db_path),
+        "JFA_ADMIN_IDS": str(ADMIN_ID),
+        "JFA_BROADCAST_RATE": "25",
+        "JFA_BROADCAST_IN_FLIGHT": str(IN_FLIGHT),
+        "JFA_LOG_LEVEL": "WARNING",
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "jfa_bot",
+        "run",
+        env=env,
+        cwd=cwd,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
+def received(sandbox: BotApiServer) -> Counter[int]:
+    return Counter(
+        m.chat_id for m in sandbox.sent if FIRST_ID <= m.chat_id < FIRST_ID + SUBSCRIBERS
+    )
+
+
+async def wait_for(predicate, timeout: float) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.05)
+
+
+async def test_organizer_resumes_broadcast_after_a_crash(
+    sandbox: BotApiServer, tmp_path: Path
+) -> None:
+    db_path = tmp_path / "crash.sqlite3"
+    store = await Store.open(db_path)
+    for user_id in range(FIRST_ID, FIRST_ID + SUBSCRIBERS):
+        sandbox.user(user_id, language_code="en")
+        await store.users.touch(user_id, "en")
+        await store.subscriptions.subscribe(user_id, "en", "test")
+    broadcast, recipients = await store.broadcasts.create(
+        kind=BroadcastKind.CUSTOM,
+        label="Crash test",
+        variants={"en": "Week 9: citizen engagement"},
+        default_locale="en",
+        paid=False,
+        created_by=ADMIN_ID,
+        report_chat_id=None,
+    )
+    await store.close()
+    assert recipients == SUBSCRIBERS
+
+    # The running broadcast is resumed at start-up; kill the process a third of the way in.
+    process = await start_bot(sandbox, db_path, tmp_path)
+    try:
+        await wait_for(lambda: sum(received(sandbox).values()) >= SUBSCRIBERS // 3, 60)
+        process.send_signal(signal.SIGKILL)
+        assert await process.wait() == -signal.SIGKILL
+        before_restart = sum(received(sandbox).values())
+        assert before_restart < SUBSCRIBERS
+
+        process = await start_bot(sandbox, db_path, tmp_path)
+        await wait_for(lambda: len(received(sandbox)) == SUBSCRIBERS, 90)
+        store = await Store.open(db_path, migrate=False)
+        try:
+            async with asyncio.timeout(30):
+                while (await store.broadcasts.get(broadcast.id)).state is BroadcastState.RUNNING:  # type: ignore[union-attr]
+                    await asyncio.sleep(0.1)
+            progress = await store.broadcasts.progress(broadcast.id)
+        finally:
+            await store.close()
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            await process.wait()
+
+    counts = received(sandbox)
+    duplicates = sum(counts.values()) - SUBSCRIBERS
+    assert len(counts) == SUBSCRIBERS  # every subscriber got the post
+    assert 0 <= duplicates <= IN_FLIGHT  # only sends in flight at the kill may repeat
+    assert progress.count(DeliveryState.SENT) == SUBSCRIBERS
+    assert sandbox.stats.rate_limited == 0
