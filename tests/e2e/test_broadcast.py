@@ -82,9 +82,9 @@ async def wait_finished(app: JfaApplication, broadcast_id: int, timeout: float =
         while True:
             broadcast = await store_of(app).broadcasts.get(broadcast_id)
             assert broadcast is not None
-            if broadcast.state not in {BroadcastState.RUNNING, BroadcastState.PAUSED}:
-                if not engine_of(app).is_running(broadcast_id):
-                    return
+            ongoing = broadcast.state in {BroadcastState.RUNNING, BroadcastState.PAUSED}
+            if not ongoing and not engine_of(app).is_running(broadcast_id):
+                return
             await asyncio.sleep(0.1)
 
 
