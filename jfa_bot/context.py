@@ -10,7 +10,7 @@ from jfa_bot.i18n import Translator, resolve_locale
 from jfa_bot.settings import Settings
 from jfa_bot.store import Store
 
-__all__ = ["BotContext"]
+__all__ = ["BotContext", "translator_for_user"]
 
 STORE_KEY = "store"
 SETTINGS_KEY = "settings"
@@ -62,3 +62,15 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         )
         self._translator = Translator.for_locale(locale)
         return self._translator
+
+
+async def translator_for_user(store: Store, settings: Settings, user_id: int | None) -> Translator:
+    """Return the translator for a user outside any update (jobs, broadcasts, reports)."""
+    user = await store.users.get(user_id) if user_id is not None else None
+    locale = resolve_locale(
+        user.locale if user else None,
+        user.telegram_language if user else None,
+        default=settings.default_locale,
+        enabled=settings.locales,
+    )
+    return Translator.for_locale(locale)

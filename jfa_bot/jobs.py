@@ -7,9 +7,9 @@ import logging
 
 from telegram.error import TelegramError
 
-from jfa_bot.context import BotContext
+from jfa_bot.context import BotContext, translator_for_user
 from jfa_bot.handlers.petition import timed_out_text
-from jfa_bot.i18n import Translator, resolve_locale
+from jfa_bot.i18n import Translator
 from jfa_bot.store.broadcasts import BroadcastKind
 
 __all__ = ["announce_milestones", "close_idle_forms", "weekly_spotlight"]
@@ -24,17 +24,9 @@ async def close_idle_forms(context: BotContext) -> None:
     cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
     stale = await context.store.flows.pop_stale(cutoff.strftime("%Y-%m-%dT%H:%M:%SZ"))
     for flow in stale:
-        user = await context.store.users.get(flow.user_id)
-        locale = resolve_locale(
-            user.locale if user else None,
-            user.telegram_language if user else None,
-            default=settings.default_locale,
-            enabled=settings.locales,
-        )
+        t = await translator_for_user(context.store, settings, flow.user_id)
         try:
-            await context.bot.send_message(
-                flow.user_id, timed_out_text(Translator.for_locale(locale), minutes)
-            )
+            await context.bot.send_message(flow.user_id, timed_out_text(t, minutes))
         except TelegramError as error:
             log.info("Could not tell user about their closed form: %s", error)
 
@@ -67,7 +59,7 @@ async def weekly_spotlight(context: BotContext) -> None:
         report_chat_id=report_to,
     )
     for admin_id in settings.admin_ids:
-        admin_t = await _translator_for(context, admin_id)
+        admin_t = await translator_for_user(context.store, settings, admin_id)
         text = admin_t.ngettext(
             "The weekly spotlight ({label}) started automatically for {n} subscriber.",
             "The weekly spotlight ({label}) started automatically for {n} subscribers.",
@@ -114,16 +106,3 @@ async def announce_milestones(context: BotContext) -> None:
             created_by=None,
             report_chat_id=settings.admin_ids[0] if settings.admin_ids else None,
         )
-
-
-async def _translator_for(context: BotContext, user_id: int) -> Translator:
-    user = await context.store.users.get(user_id)
-    settings = context.settings
-    return Translator.for_locale(
-        resolve_locale(
-            user.locale if user else None,
-            user.telegram_language if user else None,
-            default=settings.default_locale,
-            enabled=settings.locales,
-        )
-    )

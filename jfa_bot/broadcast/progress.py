@@ -10,7 +10,8 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
 from jfa_bot.broadcast.engine import RunStats
-from jfa_bot.i18n import LANGUAGE_NAMES, Translator, resolve_locale
+from jfa_bot.context import translator_for_user
+from jfa_bot.i18n import LANGUAGE_NAMES, Translator
 from jfa_bot.keyboards import Kind, button
 from jfa_bot.settings import Settings
 from jfa_bot.store import Store
@@ -140,14 +141,7 @@ class ProgressReporter:
 
     async def translator_for(self, user_id: int | None) -> Translator:
         """Return the organizer's translator."""
-        user = await self._store.users.get(user_id) if user_id else None
-        locale = resolve_locale(
-            user.locale if user else None,
-            user.telegram_language if user else None,
-            default=self._settings.default_locale,
-            enabled=self._settings.locales,
-        )
-        return Translator.for_locale(locale)
+        return await translator_for_user(self._store, self._settings, user_id)
 
     async def __call__(self, broadcast: Broadcast, stats: RunStats, finished: bool) -> None:
         """Update the progress message (the engine's progress hook)."""

@@ -9,8 +9,9 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 
 from jfa_bot.context import BotContext
+from jfa_bot.keyboards import parse
 
-__all__ = ["expired_button", "is_private", "remember_user", "reply"]
+__all__ = ["button_args", "expired_button", "is_private", "remember_user", "reply"]
 
 log = logging.getLogger(__name__)
 
@@ -61,3 +62,14 @@ async def expired_button(update: Update, context: BotContext) -> None:
         return
     log.info("Refused callback data %r from user %s", query.data, query.from_user.id)
     await query.answer(context.t.gettext("This button has expired. Please use /start."))
+
+
+async def button_args(update: Update, context: BotContext) -> tuple[str, list[str]] | None:
+    """Return a pressed button's action and arguments; refuse malformed data and say so."""
+    query = update.callback_query
+    parsed = parse(query.data if query else None)
+    if query is None or parsed is None or not parsed.args:
+        await expired_button(update, context)
+        return None
+    action, *rest = parsed.args
+    return action, rest

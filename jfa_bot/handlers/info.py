@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from html import escape
 
 from telegram import Update
@@ -66,30 +67,25 @@ async def menu(update: Update, context: BotContext) -> None:
     except ValueError:
         await expired_button(update, context)
         return
-    if item is MenuItem.LANGUAGE:
-        await show_languages(update, context)
-        return
-    if item is MenuItem.SIGN:
-        await petition.begin(update, context)
-        return
-    if item is MenuItem.COUNT:
-        await signer.count(update, context)
-        return
-    if item is MenuItem.ACTION_PACK:
-        await resources.action_pack(update, context)
-        return
-    if item is MenuItem.BRIEF:
-        await resources.brief(update, context)
-        return
-    if item is MenuItem.WEBINAR:
-        await requests.webinar(update, context)
-        return
-    if item is MenuItem.SPOTLIGHT:
-        await query.answer()
-        await spotlight.show_spotlight(update, context)
+    if item in _ANSWERED_BY_HANDLER:
+        await _ANSWERED_BY_HANDLER[item](update, context)
         return
     await query.answer()
-    if item is MenuItem.PRIVACY:
-        await privacy(update, context)
-    elif item is MenuItem.HELP:
-        await help_command(update, context)
+    await _PLAIN_ENTRIES[item](update, context)
+
+
+# Entries whose handler answers the button itself (they also serve commands).
+_ANSWERED_BY_HANDLER: dict[MenuItem, Callable[[Update, BotContext], Awaitable[None]]] = {
+    MenuItem.LANGUAGE: show_languages,
+    MenuItem.SIGN: petition.begin,
+    MenuItem.COUNT: signer.count,
+    MenuItem.ACTION_PACK: resources.action_pack,
+    MenuItem.BRIEF: resources.brief,
+    MenuItem.WEBINAR: requests.webinar,
+}
+# Entries that only send a message: the menu answers the button first.
+_PLAIN_ENTRIES: dict[MenuItem, Callable[[Update, BotContext], Awaitable[None]]] = {
+    MenuItem.SPOTLIGHT: spotlight.show_spotlight,
+    MenuItem.PRIVACY: privacy,
+    MenuItem.HELP: help_command,
+}

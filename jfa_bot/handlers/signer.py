@@ -17,9 +17,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from jfa_bot.context import BotContext
 from jfa_bot.forms import clean_text
-from jfa_bot.handlers.common import expired_button, reply
+from jfa_bot.handlers.common import button_args, expired_button, reply
 from jfa_bot.i18n import Translator
-from jfa_bot.keyboards import Kind, button, parse
+from jfa_bot.keyboards import Kind, button
 from jfa_bot.store import Flow, Signature, Visibility
 
 __all__ = [
@@ -172,35 +172,30 @@ async def withdraw(update: Update, context: BotContext) -> None:
             update, t.gettext("You have not signed the petition, so there is nothing to withdraw.")
         )
         return
+    question = t.gettext(
+        "Withdraw your signature? Your name and details are removed from the petition "
+        "and the count goes down by one."
+    )
+    await _confirm(update, t, question, t.gettext("Yes, withdraw my signature"), "wd_yes")
+
+
+async def _confirm(update: Update, t: Translator, question: str, yes: str, action: str) -> None:
+    """Ask a yes/no question whose "yes" button runs `action`."""
     rows = [
-        [button(t.gettext("Yes, withdraw my signature"), Kind.SIGNER, "wd_yes")],
+        [button(yes, Kind.SIGNER, action)],
         [button(t.gettext("No, keep it"), Kind.SIGNER, "keep")],
     ]
-    await reply(
-        update,
-        t.gettext(
-            "Withdraw your signature? Your name and details are removed from the petition "
-            "and the count goes down by one."
-        ),
-        InlineKeyboardMarkup(rows),
-    )
+    await reply(update, question, InlineKeyboardMarkup(rows))
 
 
 async def forget(update: Update, context: BotContext) -> None:
     """Ask the user to confirm erasing everything held about them."""
     t = context.t
-    rows = [
-        [button(t.gettext("Yes, erase everything"), Kind.SIGNER, "forget_yes")],
-        [button(t.gettext("No, keep it"), Kind.SIGNER, "keep")],
-    ]
-    await reply(
-        update,
-        t.gettext(
-            "Erase everything we hold about you? This removes your signature, your "
-            "consents, your subscription and your profile, and cannot be undone."
-        ),
-        InlineKeyboardMarkup(rows),
+    question = t.gettext(
+        "Erase everything we hold about you? This removes your signature, your "
+        "consents, your subscription and your profile, and cannot be undone."
     )
+    await _confirm(update, t, question, t.gettext("Yes, erase everything"), "forget_yes")
 
 
 async def mydata(update: Update, context: BotContext) -> None:
@@ -221,11 +216,10 @@ async def mydata(update: Update, context: BotContext) -> None:
 async def on_button(update: Update, context: BotContext) -> None:
     """Handle the signer's buttons: visibility, organisation, withdraw, erase, subscribe."""
     query = update.callback_query
-    parsed = parse(query.data if query else None)
-    if query is None or parsed is None or not parsed.args:
-        await expired_button(update, context)
+    pressed = await button_args(update, context)
+    if query is None or pressed is None:
         return
-    action, *rest = parsed.args
+    action, rest = pressed
     t = context.t
     user_id = query.from_user.id
     store = context.store

@@ -7,10 +7,10 @@ import datetime as dt
 from telegram import InlineKeyboardMarkup, Update
 
 from jfa_bot.context import BotContext
-from jfa_bot.handlers.common import expired_button, reply
+from jfa_bot.handlers.common import button_args, expired_button, reply
 from jfa_bot.handlers.resources import content_of
 from jfa_bot.i18n import LANGUAGE_NAMES, Translator
-from jfa_bot.keyboards import Kind, button, parse
+from jfa_bot.keyboards import Kind, button
 from jfa_bot.spotlight import current_week, render_post
 from jfa_bot.store import Visibility
 
@@ -146,11 +146,10 @@ async def settings_menu(update: Update, context: BotContext) -> None:
 async def on_button(update: Update, context: BotContext) -> None:
     """Handle spotlight buttons: a week, the archive, subscribe, unsubscribe."""
     query = update.callback_query
-    parsed = parse(query.data if query else None)
-    if query is None or parsed is None or not parsed.args:
-        await expired_button(update, context)
+    pressed = await button_args(update, context)
+    if query is None or pressed is None:
         return
-    action, *rest = parsed.args
+    action, rest = pressed
     posts = content_of(context).spotlights(context.t.locale)
     if action == "w" and rest and rest[0].isdigit() and int(rest[0]) in posts:
         await query.answer()
