@@ -1,0 +1,84 @@
+"""The command line: clear errors with exit status 2, never a traceback."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from jfa_bot import __version__
+from jfa_bot.cli import main
+from jfa_bot.content import SAMPLE_DIR
+
+
+def test_run_without_a_token_explains_how_to_get_one(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "JFA_BOT_TOKEN is not set" in err
+    assert "@BotFather" in err and "jfa-bot try" in err
+
+
+def test_malformed_settings_exit_2_with_one_line_each(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("JFA_ADMIN_IDS", "1,two")
+    monkeypatch.setenv("JFA_LOG_LEVEL", "LOUD")
+    monkeypatch.setenv("JFA_BROADCAST_RATE", "500")
+    with pytest.raises(SystemExit) as caught:
+        main(["run"])
+    assert caught.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert [line.split(":")[1].strip() for line in lines] == [
+        "JFA_ADMIN_IDS",
+        "JFA_LOG_LEVEL",
+        "JFA_BROADCAST_RATE",
+    ]
+    assert all(line.startswith("error: ") for line in lines)
+    assert "Traceback" not in "\n".join(lines)
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out.strip() == f"jfa-bot {__version__}"
+
+
+def test_migrate_then_health(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "cli.sqlite3"
+    monkeypatch.setenv("JFA_DB_PATH", str(db))
+    assert main(["health"]) == 1
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["migrate"]) == 0
+    assert "schema version" in capsys.readouterr().out
+    assert main(["migrate"]) == 0
+    assert "nothing to apply" in capsys.readouterr().out
+    assert main(["health"]) == 0
+
+
+def test_content_check_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["content", "check"]) == 0
+    folder = tmp_path / "content"
+    shutil.copytree(SAMPLE_DIR, folder)
+    (folder / "fr" / "petition.toml").write_text('version = "1"\ntitle = "T"\ntext = "<i>x"\n')
+    assert main(["content", "check", "--dir", str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert f"{folder / 'fr' / 'petition.toml'}:3: text: HTML Telegram would refuse" in out
+
+
+def test_invalid_content_stops_run_with_the_report(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "content"
+    shutil.copytree(SAMPLE_DIR, folder)
+    (folder / "en" / "action-pack.pdf").unlink()
+    monkeypatch.setenv("JFA_BOT_TOKEN", "123456:ABCDEFGHIJKLMNOP")
+    monkeypatch.setenv("JFA_CONTENT_DIR", str(folder))
+    monkeypatch.setenv("JFA_DB_PATH", str(tmp_path / "x.sqlite3"))
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "the content is not valid" in err and "action-pack.pdf' not found" in err
+    assert "ABCDEFGHIJKLMNOP" not in err
