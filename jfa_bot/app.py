@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -38,6 +38,7 @@ from jfa_bot.handlers import (
     info,
     inline,
     language,
+    organizer,
     petition,
     requests,
     resources,
@@ -47,7 +48,12 @@ from jfa_bot.handlers import (
 )
 from jfa_bot.handlers.common import expired_button, remember_user
 from jfa_bot.i18n import Translator
-from jfa_bot.jobs import announce_milestones, close_idle_forms, weekly_spotlight
+from jfa_bot.jobs import (
+    announce_milestones,
+    anonymise_old_signatures,
+    close_idle_forms,
+    weekly_spotlight,
+)
 from jfa_bot.keyboards import Kind
 from jfa_bot.logs import protect_secret, quiet_http_loggers
 from jfa_bot.settings import Settings
@@ -105,6 +111,9 @@ def register_handlers(app: JfaApplication) -> None:
         # Organizers (each handler refuses non-admins like an unknown command).
         CommandHandler("broadcast", admin.broadcast_menu, PRIVATE),
         CommandHandler("broadcasts", admin.list_broadcasts, PRIVATE),
+        CommandHandler("stats", organizer.stats, PRIVATE),
+        CommandHandler("export", organizer.export_menu, PRIVATE),
+        CommandHandler("audit", organizer.audit, PRIVATE),
         # Buttons, matched by callback-data prefix.
         CallbackQueryHandler(language.choose_language, pattern=_data(Kind.LANGUAGE)),
         CallbackQueryHandler(info.menu, pattern=_data(Kind.MENU)),
@@ -114,6 +123,7 @@ def register_handlers(app: JfaApplication) -> None:
         CallbackQueryHandler(requests.on_button, pattern=_data(Kind.REQUEST)),
         CallbackQueryHandler(spotlight.on_button, pattern=_data(Kind.SPOTLIGHT)),
         CallbackQueryHandler(admin.on_button, pattern=_data(Kind.ADMIN)),
+        CallbackQueryHandler(organizer.on_export_button, pattern=_data(Kind.EXPORT)),
         # Anything else pressed is stale or forged: answer it and change nothing.
         CallbackQueryHandler(expired_button),
         # Sharing from any chat through inline mode.
@@ -165,6 +175,10 @@ def build_application(settings: Settings, *, store: Store | None = None) -> JfaA
     app.job_queue.run_repeating(
         announce_milestones, interval=60, first=10, name="announce-milestones"
     )
+    if settings.retention_days is not None:
+        app.job_queue.run_repeating(
+            anonymise_old_signatures, interval=24 * 3600, first=30, name="retention"
+        )
     if settings.broadcast_weekday is not None:
         # PTB numbers days from 0 = Sunday; the setting is ISO (1 = Monday ... 7 = Sunday).
         app.job_queue.run_daily(
@@ -220,12 +234,19 @@ async def _post_shutdown(app: JfaApplication) -> None:
 
 
 async def publish_bot_profile(app: JfaApplication, settings: Settings) -> None:
-    """Set the command menu, description and short description for each language."""
+    """Set command menus (organizers' in their chats only) and descriptions per language."""
     bot = app.bot
     for locale in (None, *settings.locales):
         t = Translator.for_locale(locale or settings.default_locale)
         commands = [BotCommand(name, text[:256]) for name, text in describe_commands(t)]
         await bot.set_my_commands(commands, language_code=locale)
+        organizer = [
+            BotCommand(name, text[:256]) for name, text in describe_commands(t, organizer=True)
+        ]
+        for admin_id in settings.admin_ids:
+            await bot.set_my_commands(
+                organizer, scope=BotCommandScopeChat(admin_id), language_code=locale
+            )
         await bot.set_my_description(
             t.gettext(
                 "Justice For All asks world leaders to fund and protect grassroots justice "

@@ -56,6 +56,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"error: the content is not valid; the bot will not start:\n{error}", file=sys.stderr
         )
         return EXIT_CONFIG
+    if args.webhook:
+        if settings.webhook_url is None or settings.webhook_secret is None:
+            print(
+                "error: webhook mode needs JFA_WEBHOOK_URL and JFA_WEBHOOK_SECRET",
+                file=sys.stderr,
+            )
+            return EXIT_CONFIG
+        from jfa_bot.webhook import run_webhook
+
+        asyncio.run(run_webhook(app, settings))
+        return 0
     app.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
 
@@ -141,6 +152,82 @@ def _cmd_catalogs(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _cmd_backup(args: argparse.Namespace) -> int:
+    """Copy the database with SQLite's online backup API (safe while the bot runs)."""
+    import sqlite3
+
+    settings = _load_settings()
+    if not settings.db_path.exists():
+        print(f"error: {settings.db_path} does not exist", file=sys.stderr)
+        return 1
+    target = Path(args.path)
+    try:
+        source = sqlite3.connect(f"file:{settings.db_path}?mode=ro", uri=True)
+        try:
+            destination = sqlite3.connect(target)
+            try:
+                source.backup(destination)
+            finally:
+                destination.close()
+        finally:
+            source.close()
+    except sqlite3.Error as error:
+        print(f"error: could not write the backup to {target}: {error}", file=sys.stderr)
+        return 1
+    print(f"backed up {settings.db_path} to {target}")
+    return 0
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    """Print the same figures as /stats."""
+    settings = _load_settings()
+    from jfa_bot.i18n import Translator
+    from jfa_bot.reports import collect_stats, stats_text
+    from jfa_bot.store import Store
+    from jfa_bot.telegram_html import parse_html
+
+    async def figures() -> str:
+        store = await Store.open(settings.db_path)
+        try:
+            stats = await collect_stats(store, settings.zone)
+        finally:
+            await store.close()
+        return parse_html(stats_text(Translator.for_locale(settings.default_locale), stats))
+
+    print(asyncio.run(figures()))
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    """Write an export to a file and record it in the audit log."""
+    settings = _load_settings()
+    from jfa_bot import exports
+    from jfa_bot.store import Store
+
+    async def build() -> bytes:
+        store = await Store.open(settings.db_path)
+        try:
+            if args.kind == "signatures":
+                data = await exports.signatures_csv(store)
+            elif args.kind == "handover":
+                data = await exports.handover_zip(store)
+            else:
+                data = await exports.count_feed(store)
+            await store.audit.add(None, "export", f"{args.kind} via command line")
+            return data
+        finally:
+            await store.close()
+
+    data = asyncio.run(build())
+    try:
+        Path(args.path).write_bytes(data)
+    except OSError as error:
+        print(f"error: could not write {args.path}: {error.strerror}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.path} ({len(data)} bytes)")
+    return 0
+
+
 def _cmd_content(args: argparse.Namespace) -> int:
     """Check the content folder, or rebuild the sample Action Pack PDFs from their text."""
     from jfa_bot.content import SAMPLE_DIR
@@ -172,7 +259,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"jfa-bot {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    sub.add_parser("run", help="run the bot (long polling)").set_defaults(func=_cmd_run)
+    run = sub.add_parser("run", help="run the bot (long polling, or --webhook)")
+    run.add_argument("--webhook", action="store_true", help="receive updates by webhook")
+    run.set_defaults(func=_cmd_run)
+
+    backup = sub.add_parser("backup", help="copy the database safely while the bot runs")
+    backup.add_argument("path", help="the backup file to write")
+    backup.set_defaults(func=_cmd_backup)
+
+    sub.add_parser("stats", help="print the campaign's figures").set_defaults(func=_cmd_stats)
+
+    export = sub.add_parser("export", help="write an export file (withheld names never included)")
+    export.add_argument("kind", choices=["signatures", "handover", "counts"])
+    export.add_argument("path", help="the file to write")
+    export.set_defaults(func=_cmd_export)
 
     tryout = sub.add_parser(
         "try", help="chat with the real bot here, against a local Telegram stand-in (no token)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jfa_bot.i18n import Translator, noop
 
-__all__ = ["PUBLIC_COMMANDS", "describe_commands"]
+__all__ = ["ORGANIZER_COMMANDS", "PUBLIC_COMMANDS", "describe_commands"]
 
 #: Command and its description (translated when shown). Order is the menu's order.
 PUBLIC_COMMANDS: tuple[tuple[str, str], ...] = (
@@ -29,6 +29,17 @@ PUBLIC_COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def describe_commands(t: Translator) -> list[tuple[str, str]]:
-    """Return the public commands with descriptions in the translator's language."""
-    return [(command, t.gettext(description)) for command, description in PUBLIC_COMMANDS]
+#: Shown, after the public ones, only in organizers' chats.
+ORGANIZER_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("broadcast", noop("Organizers: send a broadcast")),
+    ("broadcasts", noop("Organizers: past broadcasts")),
+    ("stats", noop("Organizers: figures and chart")),
+    ("export", noop("Organizers: exports")),
+    ("audit", noop("Organizers: audit log")),
+)
+
+
+def describe_commands(t: Translator, *, organizer: bool = False) -> list[tuple[str, str]]:
+    """Return the commands with descriptions in the translator's language."""
+    commands = PUBLIC_COMMANDS + (ORGANIZER_COMMANDS if organizer else ())
+    return [(command, t.gettext(description)) for command, description in commands]

@@ -12,7 +12,12 @@ from jfa_bot.handlers.petition import timed_out_text
 from jfa_bot.i18n import Translator
 from jfa_bot.store.broadcasts import BroadcastKind
 
-__all__ = ["announce_milestones", "close_idle_forms", "weekly_spotlight"]
+__all__ = [
+    "announce_milestones",
+    "anonymise_old_signatures",
+    "close_idle_forms",
+    "weekly_spotlight",
+]
 
 log = logging.getLogger(__name__)
 
@@ -106,3 +111,17 @@ async def announce_milestones(context: BotContext) -> None:
             created_by=None,
             report_chat_id=settings.admin_ids[0] if settings.admin_ids else None,
         )
+
+
+async def anonymise_old_signatures(context: BotContext) -> None:
+    """Remove names and organisations older than JFA_RETENTION_DAYS; keep countries, counts."""
+    days = context.settings.retention_days
+    if days is None:
+        return
+    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+    removed = await context.store.signatures.anonymise_before(
+        cutoff.strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
+    if removed:
+        await context.store.audit.add(None, "retention", f"{removed} signature(s) anonymised")
+        log.info("Retention: anonymised %d signature(s) older than %d days", removed, days)

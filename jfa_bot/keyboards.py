@@ -42,6 +42,7 @@ class Kind(StrEnum):
     REQUEST = "r"
     SPOTLIGHT = "w"
     ADMIN = "a"
+    EXPORT = "x"
 
 
 class MenuItem(StrEnum):

@@ -113,6 +113,29 @@ class Settings(BaseSettings):
         default=dt.time(10, 0), description="Weekly spotlight time (HH:MM, JFA_TIMEZONE)."
     )
 
+    retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Remove names and organisations of signatures older than this; unset: keep.",
+    )
+    webhook_url: str | None = Field(
+        default=None, description="Public HTTPS URL Telegram posts updates to (webhook mode)."
+    )
+    webhook_listen: str = Field(default="127.0.0.1", description="Address the webhook listens on.")
+    webhook_port: int = Field(default=8080, ge=1, le=65535, description="Webhook port.")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token."
+    )
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()
+        ):
+            raise ValueError("must be 16-256 characters of A-Z a-z 0-9 _ -")
+        return value
+
     @field_validator("admin_ids", "locales", "milestones", mode="before")
     @classmethod
     def _csv(cls, value: Any) -> Any:

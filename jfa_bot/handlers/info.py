@@ -27,9 +27,9 @@ async def help_command(update: Update, context: BotContext) -> None:
     await reply(update, "\n".join(lines), main_menu(t))
 
 
-def privacy_text(t: Translator) -> str:
+def privacy_text(t: Translator, retention_days: int | None = None) -> str:
     """Return the privacy notice: what is kept, why, for how long, and the user's rights."""
-    return t.gettext(
+    text = t.gettext(
         "<b>Your data and privacy</b>\n\n"
         "<b>What we keep.</b> Your Telegram user id, the language you use, when you first "
         "and last wrote to the bot, and the campaign link that brought you here, if any. "
@@ -48,11 +48,20 @@ def privacy_text(t: Translator) -> str:
         "signature. /forget erases everything about you, for good. /cancel stops a form; "
         "nothing is saved until you agree and sign."
     )
+    if retention_days:
+        text += "\n\n" + t.ngettext(
+            "Names and organisations are removed {n} day after signing; countries and "
+            "counts are kept.",
+            "Names and organisations are removed {n} days after signing; countries and "
+            "counts are kept.",
+            retention_days,
+        ).format(n=t.number(retention_days))
+    return text
 
 
 async def privacy(update: Update, context: BotContext) -> None:
     """Say what is kept, why, for how long, and how to see or erase it."""
-    await reply(update, privacy_text(context.t))
+    await reply(update, privacy_text(context.t, context.settings.retention_days))
 
 
 async def menu(update: Update, context: BotContext) -> None:

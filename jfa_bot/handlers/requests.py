@@ -172,7 +172,7 @@ async def webinar(update: Update, context: BotContext) -> None:
         return
     await reply(update, content.resources(t.locale).webinar.intro)
     signature = await context.store.signatures.get(user.id)
-    if signature is not None:
+    if signature is not None and signature.name:
         data = {"name": signature.name, "country": signature.country}
         if signature.organisation:
             data["organisation"] = signature.organisation

@@ -57,7 +57,7 @@ async def thank(update: Update, context: BotContext, signature: Signature) -> No
     text = "\n\n".join(
         [
             t.gettext("🎉 Thank you, {name}! You are signer #{number}.").format(
-                name=escape(signature.name), number=t.number(signature.number)
+                name=escape(signature.name or ""), number=t.number(signature.number)
             ),
             t.gettext(
                 "Please share the petition: everyone who signs through your link is counted "

@@ -18,6 +18,7 @@ from jfa_bot.store.signatures import (
     SignResult,
     Visibility,
 )
+from jfa_bot.store.stats import CampaignStats, Stats
 from jfa_bot.store.subscriptions import Subscriptions
 from jfa_bot.store.users import User, Users
 
@@ -25,6 +26,7 @@ __all__ = [
     "Audit",
     "AuditEntry",
     "Broadcasts",
+    "CampaignStats",
     "Database",
     "Flow",
     "Flows",
@@ -38,6 +40,7 @@ __all__ = [
     "Signature",
     "SignatureCounts",
     "Signatures",
+    "Stats",
     "Store",
     "Subscriptions",
     "TelegramFiles",
@@ -62,6 +65,7 @@ class Store:
         self.requests = Requests(db)
         self.broadcasts = Broadcasts(db)
         self.audit = Audit(db)
+        self.stats = Stats(db)
         self.personal_data = PersonalData(db, self.signatures)
 
     @classmethod

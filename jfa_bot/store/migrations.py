@@ -28,14 +28,17 @@ CREATE TABLE signatures (
     petition_version TEXT    NOT NULL,
     consent_version  TEXT    NOT NULL,
     locale           TEXT    NOT NULL,
-    name             TEXT    NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+    name             TEXT    CHECK (name IS NULL OR length(name) BETWEEN 1 AND 100),
+                                                    -- NULL once anonymised (JFA_RETENTION_DAYS)
     country          TEXT    NOT NULL CHECK (length(country) = 2 AND country = upper(country)),
     organisation     TEXT             CHECK (organisation IS NULL OR length(organisation) <= 100),
     visibility       TEXT    NOT NULL CHECK (visibility IN ('public', 'withheld')),
     referral_code    TEXT    NOT NULL UNIQUE,       -- this signer's own share code
     referred_by      INTEGER REFERENCES signatures (user_id) ON DELETE SET NULL,
-    source           TEXT
+    source           TEXT,
+    anonymised_at    TEXT
 ) STRICT;
+CREATE INDEX signatures_signed_at ON signatures (signed_at);
 CREATE INDEX signatures_referred_by ON signatures (referred_by);
 CREATE INDEX signatures_country ON signatures (country);
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -66,13 +66,14 @@ class Signature:
     petition_version: str
     consent_version: str
     locale: str
-    name: str
+    name: str | None  # None once anonymised
     country: str
     organisation: str | None
     visibility: Visibility
     referral_code: str
     referred_by: int | None
     source: str | None
+    anonymised_at: str | None = None
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Signature:
@@ -348,3 +349,26 @@ class Signatures:
                 (threshold,),
             )
             return cursor.rowcount == 1
+
+    async def iterate(self, page: int = 1000) -> AsyncIterator[list[Signature]]:
+        """Yield every signature in signer-number order, a page at a time (never all at once)."""
+        after = 0
+        while True:
+            rows = await self._db.fetchall(
+                "SELECT * FROM signatures WHERE number > ? ORDER BY number LIMIT ?", (after, page)
+            )
+            if not rows:
+                return
+            batch = [Signature.from_row(row) for row in rows]
+            yield batch
+            after = batch[-1].number
+
+    async def anonymise_before(self, cutoff: str) -> int:
+        """Remove names and organisations of signatures made before `cutoff` (UTC ISO)."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE signatures SET name = NULL, organisation = NULL, anonymised_at = ? "
+                "WHERE signed_at < ? AND anonymised_at IS NULL",
+                (utc_now(), cutoff),
+            )
+            return cursor.rowcount
