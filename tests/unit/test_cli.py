@@ -82,3 +82,79 @@ def test_invalid_content_stops_run_with_the_report(
     err = capsys.readouterr().err
     assert "the content is not valid" in err and "action-pack.pdf' not found" in err
     assert "ABCDEFGHIJKLMNOP" not in err
+
+
+async def _seed(db: Path) -> None:
+    from jfa_bot.store import NewSignature, Store, Visibility
+
+    store = await Store.open(db)
+    for user_id, visibility in ((1, Visibility.PUBLIC), (2, Visibility.WITHHELD)):
+        await store.users.touch(user_id, "en")
+        await store.signatures.sign(
+            NewSignature(
+                user_id=user_id,
+                name=f"Signer Number{user_id}",
+                country="TZ",
+                organisation=None,
+                visibility=visibility,
+                locale="en",
+                petition_version="1/en",
+                consent_version="c",
+                signed_day="2026-11-22",
+                wants_updates=False,
+            )
+        )
+    await store.close()
+
+
+async def test_backup_while_the_store_is_open_holds_the_same_rows(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from jfa_bot.store import Store
+
+    db = tmp_path / "live.sqlite3"
+    await _seed(db)
+    live = await Store.open(db)  # the bot is running
+    monkeypatch.setenv("JFA_DB_PATH", str(db))
+    target = tmp_path / "backup.sqlite3"
+    assert await asyncio.to_thread(main, ["backup", str(target)]) == 0
+    copy = await Store.open(target, migrate=False)
+    try:
+        assert await copy.db.integrity_check() == "ok"
+        rows = await copy.db.fetchall("SELECT number, name FROM signatures ORDER BY number")
+        assert [tuple(r) for r in rows] == [(1, "Signer Number1"), (2, "Signer Number2")]
+        assert await copy.signatures.total() == 2
+    finally:
+        await copy.close()
+        await live.close()
+
+
+def test_backup_to_an_unwritable_path_fails_clearly(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "b.sqlite3"
+    import asyncio
+
+    asyncio.run(_seed(db))
+    monkeypatch.setenv("JFA_DB_PATH", str(db))
+    assert main(["backup", str(tmp_path / "no" / "such" / "dir" / "x.sqlite3")]) == 1
+    assert "could not write the backup" in capsys.readouterr().err
+
+
+def test_stats_and_export_from_the_command_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+
+    db = tmp_path / "s.sqlite3"
+    asyncio.run(_seed(db))
+    monkeypatch.setenv("JFA_DB_PATH", str(db))
+    assert main(["stats"]) == 0
+    out = capsys.readouterr().out
+    assert "2 signatures" in out and "Tanzania: 2" in out and "1 signer withheld" in out
+    target = tmp_path / "signatures.csv"
+    assert main(["export", "signatures", str(target)]) == 0
+    text = target.read_text(encoding="utf-8-sig")
+    assert "Signer Number1" in text and "Signer Number2" not in text
