@@ -22,12 +22,12 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from jfa_bot.broadcast.engine import BroadcastEngine, EngineConfig
 from jfa_bot.broadcast.pacer import Pacer, PacingRateLimiter
 from jfa_bot.broadcast.progress import ProgressReporter
-from jfa_bot.broadcast.sender import PtbSender
+from jfa_bot.broadcast.sender import LeanSender
 from jfa_bot.commands import describe_commands
 from jfa_bot.content import Content
 from jfa_bot.context import SETTINGS_KEY, STORE_KEY, BotContext
@@ -137,8 +137,16 @@ def register_handlers(app: JfaApplication) -> None:
     app.add_error_handler(errors.on_error)
 
 
-def build_application(settings: Settings, *, store: Store | None = None) -> JfaApplication:
-    """Return the configured Application; the store is opened at start-up unless given."""
+def build_application(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    request: BaseRequest | None = None,
+) -> JfaApplication:
+    """Return the configured Application; the store is opened at start-up unless given.
+
+    `request` replaces PTB's HTTP layer (benchmarks and unit tests fake the network there).
+    """
     quiet_http_loggers()  # httpx logs URLs, and Bot API URLs hold the token
     # One pacer for replies and broadcasts, so together they never pass Telegram's limits.
     pacer = Pacer(settings.send_rate, limit=settings.rate_limit, paid=settings.paid_broadcast)
@@ -153,8 +161,8 @@ def build_application(settings: Settings, *, store: Store | None = None) -> JfaA
         .token(settings.token())
         .base_url(settings.api_base_url)
         .base_file_url(settings.file_base_url)
-        .request(HTTPXRequest(connection_pool_size=16, read_timeout=15.0))
-        .get_updates_request(HTTPXRequest(read_timeout=40.0))
+        .request(request or HTTPXRequest(connection_pool_size=16, read_timeout=15.0))
+        .get_updates_request(request or HTTPXRequest(read_timeout=40.0))
         .context_types(ContextTypes(context=BotContext))
         .rate_limiter(PacingRateLimiter(pacer))
         .defaults(defaults)
@@ -200,7 +208,9 @@ async def _post_init(app: JfaApplication) -> None:
     reporter = ProgressReporter(app.bot, store, settings)
     engine = BroadcastEngine(
         store,
-        PtbSender(app.bot),
+        LeanSender(
+            settings.api_base_url, settings.token(), connections=settings.broadcast_in_flight
+        ),
         EngineConfig(
             rate=settings.send_rate,
             in_flight=settings.broadcast_in_flight,

@@ -147,6 +147,9 @@ class BroadcastEngine:
         for task in self._tasks.values():
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        close = getattr(self.sender, "close", None)
+        if close is not None:
+            await close()
 
     async def _run(self, broadcast_id: int) -> None:
         stats = self.stats.setdefault(broadcast_id, RunStats())

@@ -43,7 +43,7 @@ SEND_ENDPOINTS = frozenset(
     }
 )
 #: Pass as `rate_limit_args` on a send whose slot the caller already took.
-PACED = {"paced": True}
+PACED = {"paced": True}  # for PTB sends whose slot the caller already took
 
 
 class Pacer:

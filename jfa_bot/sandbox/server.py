@@ -48,6 +48,7 @@ class BotApiServer:
         bot_username: str = "jfa_test_bot",
         bot_first_name: str = "JFA Test Bot",
         port: int = 0,
+        auto_chats: bool = False,
     ) -> None:
         prefix = token.split(":", 1)[0]
         if not prefix.isdigit() or ":" not in token:
@@ -62,7 +63,7 @@ class BotApiServer:
             "username": bot_username,
         }
         self.calls: list[RecordedCall] = []
-        self.store = ChatStore(self.bot_user)
+        self.store = ChatStore(self.bot_user, auto_chats=auto_chats)
         self.webhook: WebhookConfig | None = None
         self.webhook_deliveries = 0
         self.webhook_errors: list[str] = []

@@ -7,6 +7,7 @@ written together, so the count never drifts and a crash never leaves half a sign
 
 from __future__ import annotations
 
+import json
 import secrets
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
@@ -286,22 +287,24 @@ class Signatures:
         return True
 
     async def counts(self, today: str, *, top: int = 10) -> SignatureCounts:
-        """Return the live count from the maintained counters (constant time)."""
-        total = await self._db.scalar("SELECT value FROM counters WHERE name = 'signatures'")
-        countries = await self._db.scalar("SELECT COUNT(*) FROM country_counts WHERE count > 0")
-        rows = await self._db.fetchall(
-            "SELECT country, count FROM country_counts WHERE count > 0 "
-            "ORDER BY count DESC, country LIMIT ?",
-            (top,),
+        """Return the live count from the maintained counters: one round trip, constant time."""
+        row = await self._db.fetchone(
+            """
+            SELECT (SELECT value FROM counters WHERE name = 'signatures'),
+                   (SELECT COUNT(*) FROM country_counts WHERE count > 0),
+                   (SELECT count FROM daily_counts WHERE day = :today),
+                   (SELECT json_group_array(json_array(country, count)) FROM (
+                        SELECT country, count FROM country_counts WHERE count > 0
+                        ORDER BY count DESC, country LIMIT :top))
+            """,
+            {"today": today, "top": top},
         )
-        today_count = await self._db.scalar(
-            "SELECT count FROM daily_counts WHERE day = ?", (today,)
-        )
+        assert row is not None
         return SignatureCounts(
-            total=int(total or 0),
-            countries=int(countries or 0),
-            top=tuple((row[0], int(row[1])) for row in rows),
-            today=int(today_count or 0),
+            total=int(row[0] or 0),
+            countries=int(row[1] or 0),
+            top=tuple((str(code), int(n)) for code, n in json.loads(row[3] or "[]")),
+            today=int(row[2] or 0),
         )
 
     async def total(self) -> int:

@@ -1,0 +1,49 @@
+"""Run the Telegram stand-in on its own: `python -m jfa_bot.sandbox --port 0`.
+
+Prints `READY <port>` once listening (for benchmarks that run it as a separate process),
+then serves on 127.0.0.1 until SIGINT or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+from contextlib import suppress
+
+from jfa_bot.sandbox.server import BotApiServer
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    server = BotApiServer(token=args.token, port=args.port, auto_chats=args.auto_chats)
+    server.faults.flood_limit = args.flood_limit
+    server.faults.per_chat_limit = args.per_chat_limit
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with server:
+        print(f"READY {server.port}", flush=True)
+        await stop.wait()
+        stats = server.stats
+        print(
+            f"STATS sends={stats.sends} rate_limited={stats.rate_limited} "
+            f"max_per_second={stats.max_sends_per_second()}",
+            flush=True,
+        )
+
+
+def main() -> None:
+    """Parse the options and serve."""
+    parser = argparse.ArgumentParser(prog="python -m jfa_bot.sandbox")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--token", default="123456:TEST-token")
+    parser.add_argument("--auto-chats", action="store_true", help="accept any private chat id")
+    parser.add_argument("--flood-limit", type=int, default=None)
+    parser.add_argument("--per-chat-limit", action="store_true")
+    asyncio.run(_serve(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
