@@ -71,6 +71,7 @@ class Pacer:
         self._broadcast: deque[float] = deque()
         self._last_by_chat: dict[int, float] = {}
         self._paused_until = 0.0
+        self._pruned_at = 0.0
         self._broadcast_lock = asyncio.Lock()
         self._reply_lock = asyncio.Lock()
 
@@ -103,7 +104,9 @@ class Pacer:
             self._all.append(now)
         if chat_id is not None:
             self._last_by_chat[chat_id] = now
-            if len(self._last_by_chat) > 4 * max(self.rate, self.limit):
+            if now - self._pruned_at > CHAT_GAP:
+                # Forget chats not sent to within the gap: memory stays at one second's sends.
+                self._pruned_at = now
                 self._last_by_chat = {
                     chat: at for chat, at in self._last_by_chat.items() if at > now - CHAT_GAP
                 }

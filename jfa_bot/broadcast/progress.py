@@ -155,6 +155,8 @@ class ProgressReporter:
         """Edit (or first send) the progress message of a broadcast."""
         if broadcast.report_chat_id is None:
             return
+        # Every edit counts against the one-per-second pace of the organizer's chat.
+        self._last_edit[broadcast.id] = time.monotonic()
         current = await self._store.broadcasts.get(broadcast.id) or broadcast
         t = await self.translator_for(current.created_by or current.report_chat_id)
         progress = await self._store.broadcasts.progress(current.id)

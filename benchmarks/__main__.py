@@ -1,0 +1,53 @@
+"""Run every benchmark, print the table and write benchmarks/RESULTS.md.
+
+    python -m benchmarks            # the full run (about 4 minutes on 2 cores)
+    python -m benchmarks --quick    # smaller sizes, for a quick look
+
+Each figure is reported with a baseline measured in the same run, as a ratio, against
+its target. Timings live here, never in tests: these machines are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import logging
+
+from benchmarks import bench_broadcast, bench_signing
+from benchmarks.common import HERE, Result, table, versions
+
+
+async def _all(quick: bool) -> list[Result]:
+    results = await bench_signing.run(quick)
+    results += await bench_broadcast.free_tier(600 if quick else 3000)
+    results.append(await bench_broadcast.paid_tier(5000 if quick else 20000))
+    results.append(bench_broadcast.memory(10_000, 100_000 if quick else 1_000_000))
+    results.append(await bench_broadcast.cold_start())
+    return results
+
+
+def main() -> None:
+    """Run the benchmarks and write the report."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    results = asyncio.run(_all(args.quick))
+    report = table(results)
+    print(report)
+    command = "python -m benchmarks" + (" --quick" if args.quick else "")
+    (HERE / "RESULTS.md").write_text(
+        "# Benchmark results\n\n"
+        f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC\n"
+        f"- machine: {versions()}\n"
+        f"- command: `{command}` (from the repository root, after `pip install -e .`)\n\n"
+        f"{report}\n",
+        encoding="utf-8",
+    )
+    met = sum(r.met for r in results)
+    print(f"\n{met} of {len(results)} targets met; written to benchmarks/RESULTS.md")
+
+
+if __name__ == "__main__":
+    main()
