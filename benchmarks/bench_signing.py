@@ -202,7 +202,7 @@ async def run(quick: bool) -> list[Result]:
                 f"at 1,000 signatures {small * 1e3:.3f} ms",
                 f"{big / small:.2f}",
                 "constant, ≤ 0.2 ms",
-                big <= 0.0002 and big / small < 1.5,
+                big <= 0.0002 and big / small < 2.0,  # same queries at any size: noise only
             )
         )
     return results

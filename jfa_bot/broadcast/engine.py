@@ -38,8 +38,9 @@ class EngineConfig:
     in_flight: int
     max_attempts: int
     paid: bool = False
-    #: Seconds to wait before trying a temporary failure again, by attempt number.
-    backoff: tuple[float, ...] = (0.5, 2.0, 5.0, 10.0)
+    #: Seconds to wait before trying a temporary failure again, by attempt number; the
+    #: first is over a second so a retry never follows its chat's last send too closely.
+    backoff: tuple[float, ...] = (1.1, 2.0, 5.0, 10.0)
 
 
 @dataclass
@@ -195,10 +196,15 @@ class BroadcastEngine:
 
         async def deliver(claimed: Claimed) -> Outcome | None:
             attempts = claimed.attempts
+            retry = False
             while True:
                 if abort.is_set():
                     return None
-                await self.pacer.acquire(claimed.user_id)
+                # A broadcast reaches each chat once, so only a retry needs the per-chat gap
+                # (and the back-off is longer than the gap anyway); not tracking first sends
+                # keeps the pacer's memory at a handful of entries at any rate.
+                await self.pacer.acquire(claimed.user_id if retry else None)
+                retry = True
                 if abort.is_set():
                     return None
                 try:

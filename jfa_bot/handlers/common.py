@@ -27,7 +27,7 @@ async def remember_user(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    record = await context.store.users.touch(user.id, user.language_code)
+    record = await context.store.users.seen(user.id, user.language_code)
     context.use_locale(record.locale, user.language_code)
 
 

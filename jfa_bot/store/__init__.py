@@ -66,7 +66,7 @@ class Store:
         self.broadcasts = Broadcasts(db)
         self.audit = Audit(db)
         self.stats = Stats(db)
-        self.personal_data = PersonalData(db, self.signatures)
+        self.personal_data = PersonalData(db, self.signatures, self.users)
 
     @classmethod
     async def open(cls, path: Path | str, *, migrate: bool = True) -> Store:

@@ -130,14 +130,18 @@ class Database:
             await self._conn.execute(sql, params)
 
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        """Return the first row of a query, or None."""
-        async with self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        """Return the first row of a query, or None (one round trip to the SQLite thread)."""
+        rows = await self._conn.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        """Return every row of a query."""
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        """Return every row of a query (one round trip)."""
+        return list(await self._conn.execute_fetchall(sql, params))
+
+    async def write_returning(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+        """Run one write statement with RETURNING, atomically, in one round trip."""
+        async with self._write_lock:
+            return list(await self._conn.execute_fetchall(sql, params))
 
     async def scalar(self, sql: str, params: Params = ()) -> Any:
         """Return the first column of the first row, or None."""

@@ -6,6 +6,7 @@ from typing import Any
 
 from jfa_bot.store.db import Database
 from jfa_bot.store.signatures import Signatures
+from jfa_bot.store.users import Users
 
 __all__ = ["PersonalData"]
 
@@ -21,9 +22,10 @@ _TABLES = (
 class PersonalData:
     """Export and erasure of one user's rows."""
 
-    def __init__(self, db: Database, signatures: Signatures) -> None:
+    def __init__(self, db: Database, signatures: Signatures, users: Users) -> None:
         self._db = db
         self._signatures = signatures
+        self._users = users
 
     async def export(self, user_id: int) -> dict[str, Any]:
         """Return everything stored about the user, as plain JSON-ready data."""
@@ -56,6 +58,7 @@ class PersonalData:
             await conn.execute("DELETE FROM deliveries WHERE user_id = ?", (user_id,))
             cursor = await conn.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
             erased = cursor.rowcount > 0
+        self._users.forget_cached(user_id)
         # Fold the write-ahead log into the main file and truncate it: with
         # secure_delete the erased rows are zeroed there, and no old copy stays in the log.
         await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -28,6 +28,8 @@ class Subscriptions:
                 "VALUES (?, 'updates', 1, ?, ?)",
                 (user_id, version, now),
             )
+            # Whoever subscribes is talking to the bot: a past block no longer holds.
+            await conn.execute("UPDATE users SET blocked_at = NULL WHERE user_id = ?", (user_id,))
         return True
 
     async def unsubscribe(self, user_id: int) -> bool:

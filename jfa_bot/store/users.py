@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import aiosqlite
@@ -9,6 +11,9 @@ import aiosqlite
 from jfa_bot.store.db import Database, utc_now
 
 __all__ = ["User", "Users"]
+
+_TOUCH_EVERY = 300.0  # seconds between two `last_seen` writes for an active user
+_RECENT_LIMIT = 10_000  # users kept in memory
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +40,7 @@ class Users:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._recent: OrderedDict[int, tuple[User, float]] = OrderedDict()
 
     async def touch(
         self,
@@ -46,27 +52,50 @@ class Users:
     ) -> User:
         """Record that the user was seen now; keep the first source and referrer only."""
         now = utc_now()
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                """
-                INSERT INTO users (user_id, first_seen, last_seen, telegram_language,
-                                   source, referrer_code)
-                VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (user_id) DO UPDATE SET
-                    last_seen = excluded.last_seen,
-                    blocked_at = NULL,
-                    telegram_language = COALESCE(excluded.telegram_language,
-                                                 users.telegram_language),
-                    source = COALESCE(users.source, excluded.source),
-                    referrer_code = COALESCE(users.referrer_code, excluded.referrer_code)
-                RETURNING *
-                """,
-                (user_id, now, now, telegram_language, source, referrer_code),
-            )
-            row = await cursor.fetchone()
-            await cursor.close()
-        assert row is not None  # RETURNING always yields the upserted row
-        return User.from_row(row)
+        rows = await self._db.write_returning(
+            """
+            INSERT INTO users (user_id, first_seen, last_seen, telegram_language,
+                               source, referrer_code)
+            VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (user_id) DO UPDATE SET
+                last_seen = excluded.last_seen,
+                blocked_at = NULL,
+                telegram_language = COALESCE(excluded.telegram_language,
+                                             users.telegram_language),
+                source = COALESCE(users.source, excluded.source),
+                referrer_code = COALESCE(users.referrer_code, excluded.referrer_code)
+            RETURNING *
+            """,
+            (user_id, now, now, telegram_language, source, referrer_code),
+        )
+        user = User.from_row(rows[0])
+        self._remember(user)
+        return user
+
+    async def seen(self, user_id: int, telegram_language: str | None) -> User:
+        """Return the user for an incoming update, writing `last_seen` at most every few minutes.
+
+        Every update needs the user's language; re-reading and re-writing the row each time
+        would be most of the bot's database work, so recent users are served from memory.
+        """
+        cached = self._recent.get(user_id)
+        if cached is not None:
+            user, at = cached
+            fresh = time.monotonic() - at < _TOUCH_EVERY
+            if fresh and telegram_language in (None, user.telegram_language):
+                self._recent.move_to_end(user_id)
+                return user
+        return await self.touch(user_id, telegram_language)
+
+    def _remember(self, user: User) -> None:
+        self._recent[user.user_id] = (user, time.monotonic())
+        self._recent.move_to_end(user.user_id)
+        while len(self._recent) > _RECENT_LIMIT:
+            self._recent.popitem(last=False)
+
+    def forget_cached(self, user_id: int) -> None:
+        """Drop the user from the in-memory cache (after an erasure)."""
+        self._recent.pop(user_id, None)
 
     async def get(self, user_id: int) -> User | None:
         """Return the user, or None if unknown."""
@@ -75,10 +104,12 @@ class Users:
 
     async def set_locale(self, user_id: int, locale: str) -> None:
         """Store the language the user chose."""
-        await self._db.execute(
-            "UPDATE users SET locale = ?, last_seen = ? WHERE user_id = ?",
+        rows = await self._db.write_returning(
+            "UPDATE users SET locale = ?, last_seen = ? WHERE user_id = ? RETURNING *",
             (locale, utc_now(), user_id),
         )
+        if rows:
+            self._remember(User.from_row(rows[0]))
 
     async def count(self) -> int:
         """Return how many users the bot has seen."""
