@@ -114,6 +114,7 @@ def register_handlers(app: JfaApplication) -> None:
         CommandHandler("stats", organizer.stats, PRIVATE),
         CommandHandler("export", organizer.export_menu, PRIVATE),
         CommandHandler("audit", organizer.audit, PRIVATE),
+        CommandHandler("reload", organizer.reload_content, PRIVATE),
         # Buttons, matched by callback-data prefix.
         CallbackQueryHandler(language.choose_language, pattern=_data(Kind.LANGUAGE)),
         CallbackQueryHandler(info.menu, pattern=_data(Kind.MENU)),

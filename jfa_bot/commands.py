@@ -36,6 +36,7 @@ ORGANIZER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("stats", noop("Organizers: figures and chart")),
     ("export", noop("Organizers: exports")),
     ("audit", noop("Organizers: audit log")),
+    ("reload", noop("Organizers: reload the content")),
 )
 
 

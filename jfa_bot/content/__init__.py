@@ -151,6 +151,12 @@ class Content:
             fallback={k: tuple(v) for k, v in manifest.get("fallback", {}).items()},
         )
 
+    def reload(self) -> Content:
+        """Read the folder again (after organizers changed it); raise ContentError if invalid."""
+        for cached in (_petition, _resources, _spotlights, _recommendations):
+            cached.cache_clear()
+        return Content.load(self.directory, self.default_locale)
+
     def path(self, locale: str, name: str) -> Path:
         """Return the locale's file, or the default locale's when the locale has none."""
         own = self.directory / locale / name

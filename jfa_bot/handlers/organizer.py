@@ -15,6 +15,7 @@ from io import BytesIO
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 
+from jfa_bot.content import Content, ContentError
 from jfa_bot.context import BotContext
 from jfa_bot.exports import count_feed, handover_zip, signatures_csv
 from jfa_bot.handlers.admin import is_admin
@@ -23,7 +24,7 @@ from jfa_bot.handlers.fallback import not_understood
 from jfa_bot.keyboards import Kind, button, parse
 from jfa_bot.reports import chart_png, collect_stats, stats_text
 
-__all__ = ["audit", "export_menu", "on_export_button", "stats"]
+__all__ = ["audit", "export_menu", "on_export_button", "reload_content", "stats"]
 
 log = logging.getLogger(__name__)
 
@@ -132,3 +133,31 @@ async def on_export_button(update: Update, context: BotContext) -> None:
                 "Export ready: {n} signature.", "Export ready: {n} signatures.", total
             ).format(n=t.number(total))
         )
+
+
+async def reload_content(update: Update, context: BotContext) -> None:
+    """Read the content folder again; keep the old content if the new one is invalid."""
+    if not is_admin(update, context):
+        await not_understood(update, context)
+        return
+    t = context.t
+    current: Content = context.bot_data["content"]
+    user = update.effective_user
+    try:
+        fresh = current.reload()
+    except ContentError as error:
+        problems = str(error).splitlines()
+        text = t.ngettext(
+            "The content has {n} problem; the bot keeps using the previous content:",
+            "The content has {n} problems; the bot keeps using the previous content:",
+            len(problems),
+        ).format(n=len(problems))
+        listed = "\n".join(f"• <code>{escape(p)}</code>" for p in problems[:20])
+        await reply(update, f"{text}\n{listed}")
+        await context.store.audit.add(user.id if user else None, "content_reload", "refused")
+        return
+    context.bot_data["content"] = fresh
+    await context.store.audit.add(
+        user.id if user else None, "content_reload", str(fresh.directory)
+    )
+    await reply(update, t.gettext("The content was reloaded."))

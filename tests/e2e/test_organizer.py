@@ -79,7 +79,7 @@ async def test_a_non_admin_is_refused_every_organizer_command_and_button(
         "Sorry, I did not understand that. Please choose from the menu below, or send /help."
     )
     [welcome] = await intruder.ask("/start")
-    for command in ("/broadcast", "/broadcasts", "/stats", "/export", "/audit"):
+    for command in ("/broadcast", "/broadcasts", "/stats", "/export", "/audit", "/reload"):
         [answer] = await intruder.ask(command)
         assert answer.plain == unknown, command
     with caplog.at_level(logging.WARNING):
@@ -231,3 +231,36 @@ async def test_non_admin_flow_sanity(sandbox: BotApiServer, bot: JfaApplication)
     await admin.ask("/broadcast")
     [draft] = await press(admin, "✏️ Write a custom message")
     assert "Send the message" in draft.plain
+
+
+async def test_organizer_reloads_changed_content_and_a_broken_change_is_refused(
+    sandbox: BotApiServer, run_bot, tmp_path  # noqa: ANN001
+) -> None:
+    import shutil
+
+    from jfa_bot.content import SAMPLE_DIR
+
+    folder = tmp_path / "content"
+    shutil.copytree(SAMPLE_DIR, folder)
+    petition = folder / "en" / "petition.toml"
+    admin = sandbox.user(ADMIN_ID, language_code="en")
+    async with run_bot(content_dir=folder) as app:
+        petition.write_text(
+            petition.read_text().replace(
+                'title = "Fund and protect grassroots justice defenders"',
+                'title = "Fund and protect justice defenders now"',
+            )
+        )
+        [done] = await admin.ask("/reload")
+        assert done.plain == "The content was reloaded."
+        [intro] = await admin.ask("/sign")
+        assert intro.plain.startswith("Fund and protect justice defenders now")
+        petition.write_text(petition.read_text().replace("<b>funding", "<b>funding<i>"))
+        [refused] = await admin.ask("/reload")
+        assert refused.plain.startswith("The content has 1 problem; the bot keeps using")
+        assert "petition.toml" in refused.plain
+        [still] = await admin.ask("/sign")
+        assert still.plain.startswith("Fund and protect justice defenders now")
+        actions = [(e.action, e.detail) for e in await store_of(app).audit.latest()]
+        assert [a for a, _ in actions[:2]] == ["content_reload", "content_reload"]
+        assert actions[0][1] == "refused"

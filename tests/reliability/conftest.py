@@ -1,0 +1,125 @@
+"""Reliability fixtures: the real bot against the stand-in, and checks shared by the tests."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.pofile import read_po
+
+from jfa_bot.app import JfaApplication, build_application, running
+from jfa_bot.i18n import locales_dir
+from jfa_bot.sandbox import BotApiServer
+from jfa_bot.settings import Settings
+from jfa_bot.store import Store
+from tests.conftest import TEST_TOKEN, make_settings
+
+BOT_USERNAME = "jfa_test_bot"
+BotRunner = Callable[..., AbstractAsyncContextManager[JfaApplication]]
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[BotApiServer]:
+    """Start the Telegram stand-in on a free loopback port."""
+    async with BotApiServer(token=TEST_TOKEN, bot_username=BOT_USERNAME) as server:
+        yield server
+
+
+@pytest.fixture
+def bot_settings(sandbox: BotApiServer, tmp_path: Path) -> Settings:
+    """Return settings pointing the bot at the stand-in, with a database in tmp_path."""
+    return make_settings(
+        tmp_path, api_base_url=sandbox.base_url, file_base_url=sandbox.base_file_url
+    )
+
+
+@pytest.fixture
+def run_bot(bot_settings: Settings) -> BotRunner:
+    """Return a context manager that runs the bot by long polling against the stand-in."""
+
+    @asynccontextmanager
+    async def runner(**overrides: Any) -> AsyncIterator[JfaApplication]:
+        settings = bot_settings.model_copy(update=overrides) if overrides else bot_settings
+        async with running(build_application(settings), poll_timeout=2) as started:
+            yield started
+
+    return runner
+
+
+@pytest.fixture
+async def bot(run_bot: BotRunner) -> AsyncIterator[JfaApplication]:
+    """Run the bot for the whole test."""
+    async with run_bot() as app:
+        yield app
+
+
+def store_of(app: JfaApplication) -> Store:
+    """Return the store the running application opened."""
+    store: Store = app.bot_data["store"]
+    return store
+
+
+async def settle(sandbox: BotApiServer, app: JfaApplication, timeout: float = 20.0) -> None:
+    """Wait until every update injected so far has been fetched and fully handled.
+
+    The stand-in keeps an update queued until the next getUpdates confirms it, and PTB's
+    update queue counts an update done only once its handlers (and error handlers) return.
+    """
+    async with asyncio.timeout(timeout):
+        while sandbox.pending_updates:
+            await asyncio.sleep(0.01)
+        await app.update_queue.join()
+
+
+async def assert_counters_match_rows(store: Store) -> int:
+    """Check that every maintained counter equals a direct count; return the row count."""
+    rows = int(await store.db.scalar("SELECT COUNT(*) FROM signatures"))
+    counts = await store.signatures.counts("2000-01-01")
+    by_country = await store.db.scalar("SELECT COALESCE(SUM(count), 0) FROM country_counts")
+    by_day = await store.db.scalar("SELECT COALESCE(SUM(count), 0) FROM daily_counts")
+    countries = await store.db.scalar("SELECT COUNT(DISTINCT country) FROM signatures")
+    assert (counts.total, by_country, by_day, counts.countries) == (rows, rows, rows, countries)
+    assert await store.db.integrity_check() == "ok"
+    return rows
+
+
+@cache
+def english_fragments(locale: str) -> frozenset[str]:
+    """Return the catalog's English text (split at placeholders) a `locale` user never sees.
+
+    Fragments of 13 characters or more are kept, except those the locale's translators
+    kept as they are (a heading such as "<b>Sources</b>" may be the same in French).
+    """
+    with (locales_dir() / "messages.pot").open("rb") as fp:
+        template = read_po(fp)
+    with (locales_dir() / locale / "LC_MESSAGES" / "messages.po").open("rb") as fp:
+        catalog = read_po(fp, locale=locale)
+    kept = "\n".join(
+        form
+        for message in catalog
+        if message.id
+        for form in (message.string if isinstance(message.string, tuple) else (message.string,))
+        if form
+    )
+    fragments = set()
+    for message in template:
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        for msgid in ids:
+            for piece in _PLACEHOLDER.split(msgid or ""):
+                if len(piece.strip()) > 12 and piece not in kept:
+                    fragments.add(piece)
+    return frozenset(fragments)
+
+
+def untranslated_in(text: str, locale: str) -> list[str]:
+    """Return the English catalog fragments found in text shown to a `locale` user."""
+    if locale == "en" or not text:
+        return []
+    return [piece for piece in english_fragments(locale) if piece in text]
