@@ -9,12 +9,12 @@ says so. The shipped sample lives beside this module; `JFA_CONTENT_DIR` points e
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "CONTENT_FILES",
@@ -29,6 +29,7 @@ __all__ = [
     "Spotlight",
 ]
 
+T = TypeVar("T")
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
 MANIFEST = "content.toml"
 CONTENT_FILES = ("petition.toml", "resources.toml", "recommendations.toml")
@@ -133,6 +134,7 @@ class Content:
     default_locale: str
     locales: tuple[str, ...]
     fallback: dict[str, tuple[str, ...]]
+    _snapshot: dict[tuple[str, ...], Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def load(cls, directory: Path | None, default_locale: str | None = None) -> Content:
@@ -144,18 +146,29 @@ class Content:
         if problems:
             raise ContentError("\n".join(problems))
         manifest = read_toml(folder / MANIFEST)
-        return cls(
+        content = cls(
             directory=folder,
             default_locale=default_locale or str(manifest["default_locale"]),
             locales=tuple(manifest["locales"]),
             fallback={k: tuple(v) for k, v in manifest.get("fallback", {}).items()},
         )
+        for locale in content.locales:  # read everything now: a snapshot of what was checked
+            content.petition(locale)
+            content.resources(locale)
+            content.recommendations(locale)
+            content.spotlights(locale)
+        return content
 
     def reload(self) -> Content:
         """Read the folder again (after organizers changed it); raise ContentError if invalid."""
-        for cached in (_petition, _resources, _spotlights, _recommendations):
-            cached.cache_clear()
         return Content.load(self.directory, self.default_locale)
+
+    def _cached(self, key: tuple[str, ...], read: Callable[[], T]) -> T:
+        """Return a value read once: a Content is a snapshot, later edits need a reload."""
+        if key not in self._snapshot:
+            self._snapshot[key] = read()
+        value: T = self._snapshot[key]
+        return value
 
     def path(self, locale: str, name: str) -> Path:
         """Return the locale's file, or the default locale's when the locale has none."""
@@ -164,36 +177,48 @@ class Content:
 
     def petition(self, locale: str) -> Petition:
         """Return the petition in `locale`, or in the default locale when not translated."""
-        return _petition(self.path(locale, "petition.toml"))
+        return self._cached(
+            ("petition", locale), lambda: _petition(self.path(locale, "petition.toml"))
+        )
 
     def resources(self, locale: str) -> Resources:
         """Return the links and the Action Pack for `locale`, with fallbacks."""
-        return _resources(
-            self.path(locale, "resources.toml"), self.directory / self.default_locale
+        return self._cached(
+            ("resources", locale),
+            lambda: _resources(
+                self.path(locale, "resources.toml"), self.directory / self.default_locale
+            ),
         )
 
     def spotlights(self, locale: str) -> dict[int, Spotlight]:
         """Return the weekly posts in `locale`, each week falling back to the default's."""
-        posts = dict(_spotlights(self.directory / self.default_locale / SPOTLIGHTS))
+        posts = dict(self._own_spotlights(self.default_locale))
         if locale != self.default_locale:
-            posts.update(_spotlights(self.directory / locale / SPOTLIGHTS))
+            posts.update(self._own_spotlights(locale))
         return dict(sorted(posts.items()))
+
+    def _own_spotlights(self, locale: str) -> dict[int, Spotlight]:
+        return self._cached(
+            ("spotlights", locale), lambda: _spotlights(self.directory / locale / SPOTLIGHTS)
+        )
 
     def spotlight_variants(self, week: int) -> dict[str, Spotlight]:
         """Return the week's post in every locale that has its own."""
         variants = {}
         for locale in self.locales:
-            post = _spotlights(self.directory / locale / SPOTLIGHTS).get(week)
+            post = self._own_spotlights(locale).get(week)
             if post is not None:
                 variants[locale] = post
         return variants
 
     def recommendations(self, locale: str) -> dict[str, tuple[Recommendation, ...]]:
         """Return the recommendations by group, in order."""
-        return _recommendations(self.path(locale, "recommendations.toml"))
+        return self._cached(
+            ("recommendations", locale),
+            lambda: _recommendations(self.path(locale, "recommendations.toml")),
+        )
 
 
-@functools.cache
 def _petition(path: Path) -> Petition:
     data = read_toml(path)
     return Petition(
@@ -204,7 +229,6 @@ def _petition(path: Path) -> Petition:
     )
 
 
-@functools.cache
 def _resources(path: Path, default_dir: Path) -> Resources:
     data = read_toml(path)
     pack = data["action_pack"]
@@ -222,7 +246,6 @@ def _resources(path: Path, default_dir: Path) -> Resources:
     )
 
 
-@functools.cache
 def _spotlights(path: Path) -> dict[int, Spotlight]:
     if not path.exists():
         return {}
@@ -238,7 +261,6 @@ def _spotlights(path: Path) -> dict[int, Spotlight]:
     }
 
 
-@functools.cache
 def _recommendations(path: Path) -> dict[str, tuple[Recommendation, ...]]:
     data = read_toml(path)
     return {

@@ -6,7 +6,7 @@ import contextlib
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
 from jfa_bot.context import BotContext
 from jfa_bot.handlers.common import is_private
@@ -23,8 +23,9 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(error, Forbidden):
         log.info("User blocked the bot: %s", error)
         return
-    if isinstance(error, NetworkError):
+    if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
         # PTB retries polling by itself; a failed reply cannot be apologised for either.
+        # (BadRequest is a NetworkError in PTB, but it is our bug: it falls through.)
         log.warning("Network problem talking to Telegram: %s", error)
         return
     log.error("Unhandled error while processing an update", exc_info=error)
