@@ -16,15 +16,18 @@ the free limit. A 429's `retry_after` pauses every later slot until the time Tel
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from telegram.error import RetryAfter
+from telegram.error import BadRequest, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 __all__ = ["Pacer", "PacingRateLimiter"]
+
+log = logging.getLogger(__name__)
 
 # A little over one second: sends start a few milliseconds before they arrive.
 DEFAULT_WINDOW = 1.02
@@ -125,7 +128,11 @@ class Pacer:
 
 
 class PacingRateLimiter(BaseRateLimiter[dict[str, Any]]):
-    """PTB rate limiter: every reply takes a slot from the shared pacer first."""
+    """PTB rate limiter: every reply takes a slot from the shared pacer first.
+
+    It wraps every Bot API call the Application makes, so it is also where a late answer
+    to a button press (Telegram's "query is too old") is turned into a no-op.
+    """
 
     def __init__(self, pacer: Pacer) -> None:
         self.pacer = pacer
@@ -156,4 +163,11 @@ class PacingRateLimiter(BaseRateLimiter[dict[str, Any]]):
         except RetryAfter as error:
             wait = error.retry_after
             self.pacer.pause(wait if isinstance(wait, int | float) else wait.total_seconds())
+            raise
+        except BadRequest as error:
+            # A button pressed while the bot was down can only be answered late: Telegram
+            # refuses the answer, but the press must still be handled and replied to.
+            if endpoint == "answerCallbackQuery" and "query is too old" in error.message.lower():
+                log.info("Answered a button press too late to show a notice: %s", error)
+                return False
             raise
