@@ -111,6 +111,12 @@ async def test_organizer_resumes_broadcast_after_a_crash(
 
     counts = received(sandbox)
     duplicates = sum(counts.values()) - SUBSCRIBERS
+    if report := os.environ.get("JFA_CRASH_REPORT"):  # figures for the full run's note
+        with open(report, "a", encoding="utf-8") as out:  # noqa: ASYNC230
+            out.write(
+                f"trial {trial}: killed after {before_restart} sends, "
+                f"{len(counts)}/{SUBSCRIBERS} reached, {duplicates} duplicate(s)\n"
+            )
     assert len(counts) == SUBSCRIBERS  # every subscriber got the post
     assert 0 <= duplicates <= IN_FLIGHT  # only sends in flight at the kill may repeat
     assert progress.count(DeliveryState.SENT) == SUBSCRIBERS
