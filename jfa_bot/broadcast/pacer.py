@@ -45,6 +45,7 @@ SEND_ENDPOINTS = frozenset(
         "forwardMessage",
     }
 )
+_REPLY_RETRIES = 2  # a reply Telegram rate-limits is sent again after its retry_after
 #: Pass as `rate_limit_args` on a send whose slot the caller already took.
 PACED = {"paced": True}  # for PTB sends whose slot the caller already took
 
@@ -153,21 +154,30 @@ class PacingRateLimiter(BaseRateLimiter[dict[str, Any]]):
         rate_limit_args: dict[str, Any] | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         """Take a reply slot for sends (unless the caller already did), then send."""
-        if endpoint in SEND_ENDPOINTS and not (rate_limit_args or {}).get("paced"):
-            # Replies share the overall ceiling but are not spaced per chat: Telegram
-            # tolerates a short burst in a private chat, and a person tapping through a
-            # form should not wait a second per step.
-            await self.pacer.acquire(None, broadcast=False)
-        try:
-            return await callback(*args, **kwargs)
-        except RetryAfter as error:
-            wait = error.retry_after
-            self.pacer.pause(wait if isinstance(wait, int | float) else wait.total_seconds())
-            raise
-        except BadRequest as error:
-            # A button pressed while the bot was down can only be answered late: Telegram
-            # refuses the answer, but the press must still be handled and replied to.
-            if endpoint == "answerCallbackQuery" and "query is too old" in error.message.lower():
-                log.info("Answered a button press too late to show a notice: %s", error)
-                return False
-            raise
+        paced = endpoint in SEND_ENDPOINTS and not (rate_limit_args or {}).get("paced")
+        for attempt in range(_REPLY_RETRIES + 1):
+            if paced:
+                # Replies share the overall ceiling but are not spaced per chat: Telegram
+                # tolerates a short burst in a private chat, and a person tapping through
+                # a form should not wait a second per step.
+                await self.pacer.acquire(None, broadcast=False)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                wait = error.retry_after
+                seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
+                self.pacer.pause(seconds)
+                if attempt == _REPLY_RETRIES:
+                    raise
+                # The reply is still owed: wait as long as Telegram asked, then send it.
+                log.info("Telegram asked to wait %.0f s before a reply; waiting", seconds)
+                await asyncio.sleep(seconds)
+            except BadRequest as error:
+                # A button pressed while the bot was down can only be answered late:
+                # Telegram refuses the answer, but the press must still be handled.
+                late = "query is too old" in error.message.lower()
+                if endpoint == "answerCallbackQuery" and late:
+                    log.info("Answered a button press too late to show a notice: %s", error)
+                    return False
+                raise
+        raise AssertionError("unreachable")  # the loop returns or raises

@@ -38,11 +38,11 @@ def _group_name(t: Translator, group: str) -> str:
 
 async def action_pack(update: Update, context: BotContext) -> None:
     """Send the Action Pack as a document, with the link as a second way to get it."""
+    if update.callback_query:
+        await update.callback_query.answer()  # first: every press is answered
     chat = update.effective_chat
     if chat is None:
         return
-    if update.callback_query:
-        await update.callback_query.answer()
     t = context.t
     pack = content_of(context).resources(t.locale).action_pack
     link = t.gettext('<a href="{url}">Open the Action Pack online</a>').format(

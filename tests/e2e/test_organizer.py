@@ -234,7 +234,9 @@ async def test_non_admin_flow_sanity(sandbox: BotApiServer, bot: JfaApplication)
 
 
 async def test_organizer_reloads_changed_content_and_a_broken_change_is_refused(
-    sandbox: BotApiServer, run_bot, tmp_path  # noqa: ANN001
+    sandbox: BotApiServer,
+    run_bot,
+    tmp_path,
 ) -> None:
     import shutil
 

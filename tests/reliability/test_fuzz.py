@@ -73,6 +73,9 @@ CHANNEL_ID = -1009876543210
 FIRST_USER_ID = 500_000
 EXPIRED = "This button has expired. Please use /start."
 ALREADY_SIGNED = "You have already signed. Thank you!"
+#: Presses the bot may leave unanswered when the callback query has no message (none:
+#: the fuzz found m:pack once; the regression test at the end keeps it fixed).
+KNOWN_UNANSWERED_WITHOUT_MESSAGE: frozenset[str] = frozenset()
 
 # ------------------------------------------------------------------ actions
 
@@ -452,6 +455,7 @@ class Sent:
     inline_id: str | None = None  # an inline query that must be answered
     forged: bool = False  # callback data not taken as is from a button
     data: str | None = None
+    needs_reply: bool = False  # a private message: it must never go unanswered
 
 
 @dataclass
@@ -467,6 +471,7 @@ class FuzzBot:
     _serials: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     examples: int = 0
     updates: int = 0
+    tolerated_unanswered: frozenset[str] = KNOWN_UNANSWERED_WITHOUT_MESSAGE
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return self.runner.run(coro)
@@ -586,10 +591,11 @@ class FuzzBot:
             if entities := command_entities(action.text):
                 fields["entities"] = entities
             body = {"message": self._message(user_id, user, **fields)}
+            sent.needs_reply = True
         elif isinstance(action, Media):
-            body = {
-                "message": self._message(user_id, user, **self._media(action.kind, action.caption))
-            }
+            media = self._media(action.kind, action.caption)
+            body = {"message": self._message(user_id, user, **media)}
+            sent.needs_reply = True
         elif isinstance(action, Edit):
             mine = [
                 stored.data
@@ -769,11 +775,15 @@ class FuzzBot:
         errors = self.recorder.describe(errors_before)
         assert not errors, f"errors while handling {sent.update!r}:\n{errors}"
         answer = self.sandbox.callback_answer(sent.query_id) if sent.query_id else None
-        if sent.query_id is not None:
+        known_bug = sent.chat_id is None and sent.data in self.tolerated_unanswered
+        if sent.query_id is not None and not known_bug:
             assert answer is not None, f"callback query not answered: {sent.update!r}"
         if sent.inline_id is not None:
             results = self.sandbox.inline_results(sent.inline_id)
             assert results is not None, f"inline query not answered: {sent.update!r}"
+        if sent.needs_reply and chat_id is not None:
+            replies = len(self.sandbox.events_in(chat_id)) - events_before
+            assert replies > 0, f"no reply to {sent.update!r}"
         if before is not None and sent.user_id is not None:
             after = await self._snapshot(sent.user_id)
             assert after == before, f"{sent.data!r} ({must_not_change}) changed stored state"
@@ -852,3 +862,9 @@ def test_random_group_channel_and_inline_updates_are_answered_safely(
     fuzz_bot: FuzzBot, profiles: list[Profile], actions: list[Action]
 ) -> None:
     fuzz_bot.run(fuzz_bot.play(profiles, actions))
+
+
+def test_a_menu_press_without_a_message_is_still_answered(fuzz_bot: FuzzBot) -> None:
+    fuzz_bot.tolerated_unanswered = frozenset()
+    presses: list[Action] = [Forge(0, f"m:{item.value}", False) for item in MenuItem]
+    fuzz_bot.run(fuzz_bot.play([Profile("en", "Amina")], presses))
