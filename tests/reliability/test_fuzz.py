@@ -54,6 +54,7 @@ T = TypeVar("T")
 
 # Read at import: the autouse fixture of tests/conftest.py clears JFA_* variables per test.
 TOTAL_EXAMPLES = max(int(os.environ.get("JFA_FUZZ_EXAMPLES", "300")), 2)
+REPORT = os.environ.get("JFA_FUZZ_REPORT")  # read at import: tests run without JFA_*
 CONVERSATION_EXAMPLES = max(TOTAL_EXAMPLES * 3 // 4, 1)
 OTHER_CHATS_EXAMPLES = max(TOTAL_EXAMPLES - CONVERSATION_EXAMPLES, 1)
 
@@ -840,6 +841,9 @@ def fuzz_bot(tmp_path: Path) -> Iterator[FuzzBot]:
             yield harness
         finally:
             runner.run(harness.stop())
+            if REPORT:  # figures for the full run's note
+                with open(REPORT, "a", encoding="utf-8") as out:
+                    out.write(f"{harness.updates} updates through the Application\n")
 
 
 @fuzz_settings(CONVERSATION_EXAMPLES)
