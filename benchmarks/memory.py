@@ -38,9 +38,6 @@ async def main(size: int) -> None:
             label="Memory",
             variants={"en": "x"},
             default_locale="en",
-            paid=False,
-            created_by=None,
-            report_chat_id=None,
         )
         assert recipients == size
         engine.start(broadcast.id)

@@ -59,7 +59,7 @@ from jfa_bot.logs import protect_secret, quiet_http_loggers
 from jfa_bot.settings import Settings
 from jfa_bot.store import Store
 
-__all__ = ["JfaApplication", "build_application", "running"]
+__all__ = ["JfaApplication", "build_application", "running", "stop_application"]
 
 log = logging.getLogger(__name__)
 
@@ -286,12 +286,17 @@ async def running(app: JfaApplication, *, poll_timeout: int = 10) -> AsyncIterat
     try:
         yield app
     finally:
-        if app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
-        if app.post_stop:
-            await app.post_stop(app)
-        if app.post_shutdown:
-            await app.post_shutdown(app)
-        await app.shutdown()
+        await stop_application(app)
+
+
+async def stop_application(app: JfaApplication) -> None:
+    """Stop polling (if any), the application and its hooks, as `run_polling` would."""
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    if app.post_stop:
+        await app.post_stop(app)
+    if app.post_shutdown:
+        await app.post_shutdown(app)
+    await app.shutdown()

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from telegram import Update
 
-from jfa_bot.app import JfaApplication
+from jfa_bot.app import JfaApplication, stop_application
 from jfa_bot.context import STORE_KEY
 from jfa_bot.settings import Settings
 from jfa_bot.store import Store
@@ -123,13 +123,7 @@ async def webhook_running(app: JfaApplication, settings: Settings) -> AsyncItera
         yield server
     finally:
         await server.stop()
-        if app.running:
-            await app.stop()
-        if app.post_stop:
-            await app.post_stop(app)
-        if app.post_shutdown:
-            await app.post_shutdown(app)
-        await app.shutdown()
+        await stop_application(app)
 
 
 async def run_webhook(app: JfaApplication, settings: Settings) -> None:

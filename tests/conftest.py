@@ -1,15 +1,20 @@
-"""Shared fixtures: settings for tests, and a real SQLite store in a temporary folder."""
+"""Shared fixtures: settings, a real SQLite store, and the real bot against the stand-in."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from jfa_bot.app import JfaApplication, build_application, running
+from jfa_bot.sandbox import BotApiServer
 from jfa_bot.settings import Settings
 from jfa_bot.store import Store
+
+BotRunner = Callable[..., AbstractAsyncContextManager[JfaApplication]]
 
 TEST_TOKEN = "123456:TEST-token-for-the-stand-in"
 ADMIN_ID = 999
@@ -46,3 +51,38 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
         yield opened
     finally:
         await opened.close()
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[BotApiServer]:
+    """Start the Telegram stand-in on a free loopback port."""
+    async with BotApiServer(token=TEST_TOKEN, bot_username="jfa_test_bot") as server:
+        yield server
+
+
+@pytest.fixture
+def bot_settings(sandbox: BotApiServer, tmp_path: Path) -> Settings:
+    """Return settings pointing the bot at the stand-in, with a database in tmp_path."""
+    return make_settings(
+        tmp_path, api_base_url=sandbox.base_url, file_base_url=sandbox.base_file_url
+    )
+
+
+@pytest.fixture
+def run_bot(bot_settings: Settings) -> BotRunner:
+    """Return a context manager that runs the bot by long polling; use it twice to restart."""
+
+    @asynccontextmanager
+    async def runner(**overrides: Any) -> AsyncIterator[JfaApplication]:
+        settings = bot_settings.model_copy(update=overrides) if overrides else bot_settings
+        async with running(build_application(settings), poll_timeout=2) as started:
+            yield started
+
+    return runner
+
+
+@pytest.fixture
+async def bot(run_bot: BotRunner) -> AsyncIterator[JfaApplication]:
+    """Run the bot for the whole test."""
+    async with run_bot() as app:
+        yield app

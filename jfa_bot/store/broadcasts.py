@@ -158,9 +158,9 @@ class Broadcasts:
         label: str,
         variants: dict[str, str],
         default_locale: str,
-        paid: bool,
-        created_by: int | None,
-        report_chat_id: int | None,
+        paid: bool = False,
+        created_by: int | None = None,
+        report_chat_id: int | None = None,
         report_message_id: int | None = None,
     ) -> tuple[Broadcast, int]:
         """Create a running broadcast and fan it out to every subscriber in one statement."""

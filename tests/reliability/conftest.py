@@ -1,63 +1,20 @@
-"""Reliability fixtures: the real bot against the stand-in, and checks shared by the tests."""
+"""Checks shared by the reliability tests (the bot fixtures live in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import cache
-from pathlib import Path
-from typing import Any
 
-import pytest
 from babel.messages.pofile import read_po
 
-from jfa_bot.app import JfaApplication, build_application, running
+from jfa_bot.app import JfaApplication
 from jfa_bot.i18n import locales_dir
 from jfa_bot.sandbox import BotApiServer
-from jfa_bot.settings import Settings
 from jfa_bot.store import Store
-from tests.conftest import TEST_TOKEN, make_settings
 
 BOT_USERNAME = "jfa_test_bot"
-BotRunner = Callable[..., AbstractAsyncContextManager[JfaApplication]]
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[BotApiServer]:
-    """Start the Telegram stand-in on a free loopback port."""
-    async with BotApiServer(token=TEST_TOKEN, bot_username=BOT_USERNAME) as server:
-        yield server
-
-
-@pytest.fixture
-def bot_settings(sandbox: BotApiServer, tmp_path: Path) -> Settings:
-    """Return settings pointing the bot at the stand-in, with a database in tmp_path."""
-    return make_settings(
-        tmp_path, api_base_url=sandbox.base_url, file_base_url=sandbox.base_file_url
-    )
-
-
-@pytest.fixture
-def run_bot(bot_settings: Settings) -> BotRunner:
-    """Return a context manager that runs the bot by long polling against the stand-in."""
-
-    @asynccontextmanager
-    async def runner(**overrides: Any) -> AsyncIterator[JfaApplication]:
-        settings = bot_settings.model_copy(update=overrides) if overrides else bot_settings
-        async with running(build_application(settings), poll_timeout=2) as started:
-            yield started
-
-    return runner
-
-
-@pytest.fixture
-async def bot(run_bot: BotRunner) -> AsyncIterator[JfaApplication]:
-    """Run the bot for the whole test."""
-    async with run_bot() as app:
-        yield app
 
 
 def store_of(app: JfaApplication) -> Store:

@@ -28,8 +28,8 @@ from jfa_bot.handlers.petition import Step
 from jfa_bot.i18n import Translator
 from jfa_bot.sandbox import BotApiServer, ChatMessage, SimulatedUser, UpdateType
 from jfa_bot.store import Store
+from tests.conftest import BotRunner
 from tests.reliability.conftest import (
-    BotRunner,
     assert_counters_match_rows,
     settle,
     store_of,

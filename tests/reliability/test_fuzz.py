@@ -769,6 +769,13 @@ class FuzzBot:
         errors_before = len(self.recorder.records)
         must_not_change = await self._refused(sent) if sent.forged else None
         before = await self._snapshot(sent.user_id) if must_not_change and sent.user_id else None
+        # A reply is written in the language in force when the update came (an erasure's
+        # confirmation, for one) or in the one the update chose (a language button).
+        locale_before = (
+            await self._locale(sent.user_id, dict(users)[sent.user_id])
+            if sent.user_id is not None
+            else None
+        )
         try:
             await self.app.process_update(Update.de_json(sent.update, self.app.bot))
         except Exception as error:  # pragma: no cover - reported with the update
@@ -807,6 +814,8 @@ class FuzzBot:
                 shown.append(str(result.get("reply_markup")))
         for text in shown:
             english = untranslated_in(text, locale)
+            if english and locale_before is not None:
+                english = untranslated_in(text, locale_before)
             assert not english, f"English {english!r} shown in {locale}: {sent.update!r}"
 
 

@@ -54,9 +54,6 @@ async def run(store: Store, eng: BroadcastEngine, variants: dict[str, str] | Non
         label="Test",
         variants=variants or {"en": "Hello", "fr": "Bonjour"},
         default_locale="en",
-        paid=False,
-        created_by=None,
-        report_chat_id=None,
     )
     eng.start(broadcast.id)
     await eng.wait(broadcast.id)
@@ -145,9 +142,6 @@ async def test_after_a_crash_only_the_batch_in_flight_is_sent_again(store: Store
         label="Crash",
         variants={"en": "Hi"},
         default_locale="en",
-        paid=False,
-        created_by=None,
-        report_chat_id=None,
     )
     assert recipients == 30
     # The crashed process had sent a first batch and claimed a second one.
@@ -177,9 +171,6 @@ async def test_pause_and_cancel_stop_between_batches(store: Store) -> None:
         label="Pause",
         variants={"en": "Hi"},
         default_locale="en",
-        paid=False,
-        created_by=None,
-        report_chat_id=None,
     )
     eng.start(broadcast.id)
     assert await eng.pause(broadcast.id)
@@ -205,9 +196,6 @@ async def test_a_million_recipients_are_never_claimed_at_once(
         label="x",
         variants={"en": "x"},
         default_locale="en",
-        paid=False,
-        created_by=None,
-        report_chat_id=None,
     )
     batch = await store.broadcasts.claim(broadcast.id, in_flight)
     assert len(batch) == in_flight
