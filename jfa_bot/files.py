@@ -21,22 +21,21 @@ log = logging.getLogger(__name__)
 _DIGESTS: dict[tuple[str, int, int], str] = {}
 
 
-def file_digest(path: Path) -> tuple[bytes, str]:
-    """Return the file's bytes and SHA-256, re-hashing only when the file changed."""
+def file_digest(path: Path) -> str:
+    """Return the file's SHA-256, reading the file only when it changed since last time."""
     stat = path.stat()
     key = (str(path), stat.st_mtime_ns, stat.st_size)
-    data = path.read_bytes()
     digest = _DIGESTS.get(key)
     if digest is None:
-        digest = _DIGESTS[key] = hashlib.sha256(data).hexdigest()
-    return data, digest
+        digest = _DIGESTS[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digest
 
 
 async def send_cached_document(
     bot: ExtBot[None], store: Store, chat_id: int, path: Path, caption: str
 ) -> Message:
     """Send a file by its stored file_id, or upload it once and store the new file_id."""
-    data, digest = await asyncio.to_thread(file_digest, path)
+    digest = await asyncio.to_thread(file_digest, path)
     key = str(path)  # content paths are absolute: the content folder is resolved at load
     file_id = await store.files.get(key, digest)
     if file_id is not None:
@@ -46,6 +45,7 @@ async def send_cached_document(
             # Telegram forgot the file (or it came from another bot): upload it again.
             log.warning("Stored file_id for %s refused (%s); uploading again", path.name, error)
             await store.files.forget(key)
+    data = await asyncio.to_thread(path.read_bytes)  # only an upload needs the bytes
     message = await bot.send_document(
         chat_id, InputFile(data, filename=path.name), caption=caption
     )

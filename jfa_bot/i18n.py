@@ -60,6 +60,7 @@ def noop(message: str) -> str:
     return message
 
 
+@functools.cache
 def locales_dir() -> Path:
     """Return the folder holding the catalogs, installed or in a source checkout."""
     here = Path(__file__).resolve().parent
@@ -167,7 +168,7 @@ class Translator:
 
     def country_name(self, code: str) -> str:
         """Return a country's name in this locale, or the code when unknown."""
-        return self.babel_locale.territories.get(code.upper(), code.upper())
+        return _territories(self.locale).get(code.upper(), code.upper())
 
     def countries(self) -> dict[str, str]:
         """Return ISO 3166-1 alpha-2 codes mapped to their names in this locale."""
@@ -175,8 +176,13 @@ class Translator:
 
 
 @functools.cache
+def _territories(locale: str) -> dict[str, str]:
+    return dict(Locale.parse(locale).territories)
+
+
+@functools.cache
 def _countries(locale: str) -> dict[str, str]:
-    names = Locale.parse(locale).territories
+    names = _territories(locale)
     return {
         code: name
         for code, name in names.items()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from html import escape
 
 from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, TelegramError
@@ -17,7 +18,7 @@ from jfa_bot.settings import Settings
 from jfa_bot.store import Store
 from jfa_bot.store.broadcasts import Broadcast, BroadcastState, DeliveryState, Progress
 
-__all__ = ["EDIT_INTERVAL", "ProgressReporter", "progress_text"]
+__all__ = ["EDIT_INTERVAL", "ProgressReporter", "progress_text", "state_name"]
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,8 @@ def _bar(done: int, total: int) -> str:
     return "▓" * filled + "░" * (_BAR - filled) + f" {round(share * 100)}%"
 
 
-def _state_name(t: Translator, state: BroadcastState) -> str:
+def state_name(t: Translator, state: BroadcastState) -> str:
+    """Return a broadcast state in the organizer's language."""
     return {
         BroadcastState.RUNNING: t.gettext("sending"),
         BroadcastState.PAUSED: t.gettext("paused"),
@@ -55,7 +57,7 @@ def progress_text(
     done = total - remaining
     lines = [
         t.gettext("📣 <b>{label}</b> — {state}").format(
-            label=broadcast.label, state=_state_name(t, broadcast.state)
+            label=escape(broadcast.label), state=state_name(t, broadcast.state)
         ),
         _bar(done, total),
         t.gettext(
@@ -97,7 +99,7 @@ def progress_text(
             lines += [
                 "",
                 t.gettext("Telegram refused the message: {error}").format(
-                    error=broadcast.error.replace("<", "&lt;")
+                    error=escape(broadcast.error)
                 ),
             ]
     return "\n".join(lines)

@@ -9,7 +9,6 @@ says so. The shipped sample lives beside this module; `JFA_CONTENT_DIR` points e
 
 from __future__ import annotations
 
-import hashlib
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,18 +65,6 @@ class ActionPack:
     path: Path | None
     url: str
     caption: str
-
-    @property
-    def cache_key(self) -> str:
-        """Return a key naming this file for the Telegram file_id cache."""
-        return str(self.path.resolve()) if self.path else ""
-
-    def read(self) -> tuple[bytes, str]:
-        """Return the file's bytes and their SHA-256."""
-        if self.path is None:
-            raise FileNotFoundError("no Action Pack file for this locale")
-        data = self.path.read_bytes()
-        return data, hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from html import escape
 from telegram import InlineKeyboardMarkup, Message, Update
 
 from jfa_bot.broadcast.engine import BroadcastEngine
-from jfa_bot.broadcast.progress import ProgressReporter
+from jfa_bot.broadcast.progress import ProgressReporter, state_name
 from jfa_bot.context import BotContext
 from jfa_bot.handlers.common import reply
 from jfa_bot.handlers.fallback import not_understood
@@ -201,7 +201,7 @@ async def list_broadcasts(update: Update, context: BotContext) -> None:
                 date=item.created_at[:10],
                 sent=t.number(progress.count(DeliveryState.SENT)),
                 total=t.number(progress.total),
-                state=item.state.value,
+                state=state_name(t, item.state),
             )
         )
         if progress.by_state.get("retryable"):

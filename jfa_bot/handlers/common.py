@@ -11,7 +11,14 @@ from telegram.error import BadRequest
 from jfa_bot.context import BotContext
 from jfa_bot.keyboards import parse
 
-__all__ = ["button_args", "expired_button", "is_private", "remember_user", "reply"]
+__all__ = [
+    "button_args",
+    "expired_button",
+    "form_button_args",
+    "is_private",
+    "remember_user",
+    "reply",
+]
 
 log = logging.getLogger(__name__)
 
@@ -73,3 +80,18 @@ async def button_args(update: Update, context: BotContext) -> tuple[str, list[st
         return None
     action, *rest = parsed.args
     return action, rest
+
+
+async def form_button_args(
+    update: Update, context: BotContext
+) -> tuple[str, str, str, list[str]] | None:
+    """Return a form button's token, step, action and arguments; refuse anything else."""
+    pressed = await button_args(update, context)
+    if pressed is None:
+        return None
+    token, rest = pressed  # form data reads <kind>:<token>:<step>:<action>[:<arg>...]
+    if len(rest) < 2:
+        await expired_button(update, context)
+        return None
+    step, action, *args = rest
+    return token, step, action, args

@@ -20,11 +20,11 @@ from jfa_bot.context import BotContext
 from jfa_bot.countries import search_countries
 from jfa_bot.forms import Problem, clean_text
 from jfa_bot.handlers import admin, requests, signer
-from jfa_bot.handlers.common import expired_button, reply
+from jfa_bot.handlers.common import expired_button, form_button_args, reply
 from jfa_bot.handlers.fallback import not_understood
 from jfa_bot.handlers.resources import content_of
 from jfa_bot.i18n import Translator
-from jfa_bot.keyboards import Kind, button, parse
+from jfa_bot.keyboards import Kind, button
 from jfa_bot.store import Flow, NewSignature, Visibility
 
 __all__ = ["CONSENT_VERSION", "FLOW_KIND", "Step", "begin", "on_button", "on_message"]
@@ -328,11 +328,10 @@ def _advance(flow: Flow, **answers: object) -> Flow:
 async def on_button(update: Update, context: BotContext) -> None:
     """Handle a press on a signing-form button."""
     query = update.callback_query
-    parsed = parse(query.data if query else None)
-    if query is None or parsed is None or len(parsed.args) < 3:
-        await expired_button(update, context)
+    pressed = await form_button_args(update, context)
+    if query is None or pressed is None:
         return
-    token, step_value, action, *rest = parsed.args
+    token, step_value, action, rest = pressed
     flow = await _active_flow(update, context)
     if flow is None or flow.kind != FLOW_KIND or flow.token != token or flow.step != step_value:
         if await context.store.signatures.get(query.from_user.id) is not None:

@@ -16,9 +16,9 @@ from jfa_bot.content import Content
 from jfa_bot.context import BotContext
 from jfa_bot.countries import search_countries
 from jfa_bot.forms import clean_text
-from jfa_bot.handlers.common import expired_button, reply
+from jfa_bot.handlers.common import expired_button, form_button_args, reply
 from jfa_bot.i18n import Translator
-from jfa_bot.keyboards import Kind, button, parse
+from jfa_bot.keyboards import Kind, button
 from jfa_bot.store import Flow, NewRequest, RequestKind, Usage
 
 __all__ = ["FORM_KINDS", "offer_pack_form", "on_button", "on_message", "webinar"]
@@ -234,11 +234,10 @@ async def on_message(update: Update, context: BotContext, flow: Flow) -> None:
 async def on_button(update: Update, context: BotContext) -> None:
     """Handle a press on a request-form button."""
     query = update.callback_query
-    parsed = parse(query.data if query else None)
-    if query is None or parsed is None or len(parsed.args) < 3:
-        await expired_button(update, context)
+    pressed = await form_button_args(update, context)
+    if query is None or pressed is None:
         return
-    token, step_value, action, *rest = parsed.args
+    token, step_value, action, rest = pressed
     flow = await context.store.flows.get(query.from_user.id)
     if (
         flow is None
