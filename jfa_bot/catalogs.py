@@ -8,8 +8,9 @@ check` lists every missing, fuzzy or inconsistent translation as `file:line: pro
 from __future__ import annotations
 
 import copy
+import gettext
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from babel import Locale
@@ -22,7 +23,7 @@ from babel.messages.pofile import read_po, write_po
 from jfa_bot import __version__
 from jfa_bot.settings import SUPPORTED_LOCALES
 
-__all__ = ["check", "compile_all", "extract", "placeholders", "update"]
+__all__ = ["check", "compile_all", "extract", "merge", "placeholders", "update"]
 
 DOMAIN = "messages"
 KEYWORDS = {"gettext": None, "ngettext": (1, 2), "noop": None}
@@ -96,9 +97,70 @@ def update(
         catalog.update(copy.deepcopy(template), update_header_comment=False)
         catalog.version = __version__
         catalog.obsolete.clear()
+        _adopt_plural_rule(catalog, locale)
         if locale == _SOURCE_LOCALE:
             _fill_from_source(catalog)
         _write(po_path, catalog)
+
+
+# Numbers on which two plural rules are compared: every category of every supported
+# language shows up here (0, 1, 2, 3–10, 11–99, 100–102, exact millions).
+_PLURAL_SAMPLES = (*range(0, 1200), 1_000_000, 2_000_000, 1_000_001, 10_000_000)
+
+
+def _rule(expression: str) -> Callable[[int], int]:
+    return gettext.c2py(expression)
+
+
+def _expected_rule(locale: str) -> tuple[int, str]:
+    """Return the locked Babel's plural count and expression (CLDR) for a locale."""
+    expected = get_plural(locale)
+    return expected.num_plurals, expected.plural_expr
+
+
+def _same_rule(count_a: int, expr_a: str, count_b: int, expr_b: str) -> bool:
+    if count_a != count_b:
+        return False
+    rule_a, rule_b = _rule(expr_a), _rule(expr_b)
+    return all(rule_a(n) == rule_b(n) for n in _PLURAL_SAMPLES)
+
+
+def _set_plural_rule(catalog: Catalog, count: int, expression: str) -> None:
+    # Babel offers the rule read-only; the parsed Plural-Forms header lives here.
+    catalog._num_plurals = count  # type: ignore[assignment]
+    catalog._plural_expr = expression  # type: ignore[assignment]
+
+
+def _adopt_plural_rule(catalog: Catalog, locale: str) -> None:
+    """Move a catalog to the locked Babel's plural rule, carrying each form to its new slot.
+
+    For every form of the new rule, the translation used is the one the old rule chose for
+    the same number, so reordered forms (Arabic) keep their words. A form the old rule did
+    not have (the CLDR "many" form of French, Spanish and Portuguese, for exact millions)
+    starts as a copy and the entry is marked fuzzy for a translator to review.
+    """
+    count, expression = _expected_rule(locale)
+    old_count, old_expression = catalog.num_plurals, catalog.plural_expr
+    if _same_rule(old_count, old_expression, count, expression):
+        return
+    old_rule, new_rule = _rule(old_expression), _rule(expression)
+    source_of: dict[int, int] = {}
+    pairs = {(old_rule(n), new_rule(n)) for n in _PLURAL_SAMPLES}
+    for n in _PLURAL_SAMPLES:
+        source_of.setdefault(new_rule(n), old_rule(n))
+    # Unless old and new forms pair one to one (a reordering), some form's numbers changed
+    # and the copied words need a translator's look.
+    needs_review = len(pairs) != len({o for o, _ in pairs}) or len(pairs) != len(source_of)
+    _set_plural_rule(catalog, count, expression)
+    for message in catalog:
+        if not message.id or not isinstance(message.id, tuple):
+            continue
+        old = tuple(message.string) if isinstance(message.string, tuple | list) else ()
+        if len(old) != old_count:
+            continue
+        message.string = tuple(old[source_of.get(slot, old_count - 1)] for slot in range(count))
+        if needs_review and locale != _SOURCE_LOCALE:
+            message.flags.add("fuzzy")
 
 
 def _fill_from_source(catalog: Catalog) -> None:
@@ -139,10 +201,13 @@ def check(locales_dir: Path, locales: Iterable[str] = SUPPORTED_LOCALES) -> list
             problems.append(f"{po_path}:0: catalog missing")
             continue
         catalog = _read(po_path, locale)
-        expected_plurals = get_plural(locale).num_plurals
-        if catalog.num_plurals != expected_plurals:
+        count, expression = _expected_rule(locale)
+        if not _same_rule(catalog.num_plurals, catalog.plural_expr, count, expression):
             problems.append(
-                f"{po_path}:0: {catalog.num_plurals} plural forms, {expected_plurals} expected"
+                f"{po_path}:0: the catalog's plural rule ({catalog.num_plurals} forms) differs "
+                f"from Babel's for {locale!r} ({count} forms: {expression}); run "
+                "`jfa-bot catalogs update` to adopt it (forms are carried over, new ones "
+                "marked fuzzy), then translate the fuzzy entries"
             )
         seen = set()
         for message in catalog:
@@ -180,3 +245,65 @@ def _problems(message: Message, catalog: Catalog) -> list[str]:
     if _tags(str(message.string)) != _tags(str(message.id)):
         found.append(f"HTML tags differ: {label!r}")
     return found
+
+
+def _locale_of(path: Path) -> str | None:
+    """Return the language of `locales/<lang>/LC_MESSAGES/messages.po`, None for the template."""
+    parts = path.parts
+    return parts[-3] if len(parts) >= 3 and parts[-2] == "LC_MESSAGES" else None
+
+
+def merge(base: Path, ours: Path, theirs: Path, name: Path) -> int:
+    """Merge two changed copies of one catalog entry by entry (a git merge driver).
+
+    Git's line merge conflicts whenever two branches add strings near each other; entry by
+    entry, a translation changed on one side only is taken from that side, strings added
+    on either side are kept and strings removed on one (and unchanged on the other) go.
+    An entry both sides changed differently keeps ours and is marked fuzzy, so `catalogs
+    check` names it for review. The result is written to `ours`; returns 0.
+    """
+    locale = _locale_of(name)
+    catalogs = []
+    for path in (base, ours, theirs):
+        with path.open("rb") as fp:
+            catalogs.append(read_po(fp, locale=locale, domain=DOMAIN))
+    old, mine, other = catalogs
+    if (other.num_plurals, other.plural_expr) != (old.num_plurals, old.plural_expr) and (
+        mine.num_plurals,
+        mine.plural_expr,
+    ) == (old.num_plurals, old.plural_expr):
+        _set_plural_rule(mine, other.num_plurals, other.plural_expr)
+    for message in other:
+        if not message.id:
+            continue
+        before = old.get(message.id, message.context)
+        current = mine.get(message.id, message.context)
+        if current is None:
+            if before is None or _entry(before) != _entry(message):
+                mine[message.id] = copy.deepcopy(message)  # added (or changed) by theirs
+            continue
+        for location in message.locations:
+            if location not in current.locations:
+                current.locations.append(location)
+        if _entry(message) == _entry(current):
+            continue
+        if (before is None and not current.string) or (
+            before is not None and _entry(current) == _entry(before)
+        ):
+            current.string, current.flags = message.string, set(message.flags)
+        elif before is None or _entry(message) != _entry(before):
+            current.flags.add("fuzzy")  # both sides changed it differently: ours, for review
+    for message in list(mine):
+        if not message.id:
+            continue
+        before = old.get(message.id, message.context)
+        removed = other.get(message.id, message.context) is None and before is not None
+        if removed and before is not None and _entry(before) == _entry(message):
+            mine.delete(message.id, context=message.context)  # removed by theirs, kept by us
+    _write(ours, mine)
+    return 0
+
+
+def _entry(message: Message) -> tuple[object, bool]:
+    string = tuple(message.string) if isinstance(message.string, list | tuple) else message.string
+    return string, message.fuzzy

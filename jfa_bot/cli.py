@@ -137,6 +137,9 @@ def _cmd_catalogs(args: argparse.Namespace) -> int:
 
     package_dir = Path(__file__).resolve().parent
     folder = locales_dir()
+    if args.action == "merge":
+        base, ours, theirs, name = (Path(p) for p in args.paths)
+        return catalogs.merge(base, ours, theirs, name)
     if args.action == "update":
         catalogs.update(package_dir, folder)
         print(f"updated {folder}/messages.pot and every messages.po")
@@ -292,7 +295,10 @@ def build_parser() -> argparse.ArgumentParser:
     content.set_defaults(func=_cmd_content)
 
     catalogs = sub.add_parser("catalogs", help="translators' tools (see the README)")
-    catalogs.add_argument("action", choices=["update", "check", "compile"])
+    catalogs.add_argument("action", choices=["update", "check", "compile", "merge"])
+    catalogs.add_argument(
+        "paths", nargs="*", help="merge only: BASE OURS THEIRS PATH (a git merge driver)"
+    )
     catalogs.set_defaults(func=_cmd_catalogs)
     return parser
 
