@@ -67,3 +67,11 @@ def test_every_dependency_has_an_upper_bound_on_its_next_major() -> None:
         if requirement.name == "tzdata":  # versioned by year: there is no major to bound
             continue
         assert any(spec.operator == "<" for spec in requirement.specifier), requirement
+
+
+def test_every_classifier_is_one_pypi_knows() -> None:
+    from trove_classifiers import classifiers  # hatchling refuses to build with an unknown one
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    unknown = [c for c in project["classifiers"] if c not in classifiers]
+    assert not unknown
