@@ -2,26 +2,28 @@
 
 `Forbidden` (blocked, deactivated) and "chat not found" are final for that user;
 `RetryAfter`, `TimedOut`, `NetworkError` and 5xx are temporary; a `BadRequest` about the
-message itself (bad HTML, too long) is the content's fault and stops the broadcast.
+message itself (bad HTML, too long) is the content's fault and stops the broadcast, and
+so does Telegram refusing the bot itself (`InvalidToken` for 401/404, `Conflict` for 409).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-import aiohttp
 from telegram.error import (
     BadRequest,
+    Conflict,
     Forbidden,
+    InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
-    TimedOut,
 )
+
+from jfa_bot.request import AiohttpRequest
 
 __all__ = ["Failure", "LeanSender", "Sender", "classify"]
 
@@ -46,6 +48,7 @@ class Failure(Enum):
     RETRY_AFTER = "retry_after"  # pause everything, then try again
     TEMPORARY = "temporary"  # try again, up to the attempt limit
     CONTENT = "content"  # the message is at fault: stop the broadcast
+    FATAL = "fatal"  # the bot itself is refused (401/404 token, 409 conflict): stop
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,9 @@ def classify(error: Exception) -> Classified:
         wait = error.retry_after
         seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
         return Classified(Failure.RETRY_AFTER, seconds, text)
+    if isinstance(error, InvalidToken | Conflict):
+        # Retrying cannot help: every later send would fail the same way.
+        return Classified(Failure.FATAL, description=text)
     if isinstance(error, Forbidden):
         return Classified(Failure.BLOCKED, description=text)
     if isinstance(error, BadRequest):
@@ -87,29 +93,28 @@ class Sender(Protocol):
 
 
 class LeanSender:
-    """Send broadcast messages straight to the Bot API over one pooled aiohttp session.
+    """Send broadcast messages straight to the Bot API on the bot's own HTTP stack.
 
     PTB builds a full `Message` object from every answer; a broadcast needs only "ok or
     which error", and at 1,000 messages a second that difference is most of the CPU. The
-    answers are mapped to PTB's exceptions so `classify` treats both paths alike.
+    session and the error mapping (PTB's exception classes) are those of the replies'
+    `AiohttpRequest`, so `classify` treats both paths alike.
     """
 
     def __init__(
-        self, base_url: str, token: str, *, connections: int, timeout: float = 15.0
+        self,
+        base_url: str,
+        token: str,
+        *,
+        request: AiohttpRequest | None = None,
+        connections: int = 64,
     ) -> None:
         self._url = f"{base_url}{token}/sendMessage"  # holds the token: never log it
-        self._connections = connections
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._session: aiohttp.ClientSession | None = None
+        self._owns_request = request is None
+        self._request = request or AiohttpRequest(connections)
 
     async def send(self, chat_id: int, text: str, *, paid: bool) -> None:
         """Send one broadcast message; raise PTB's error classes on failure."""
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._connections),
-                timeout=self._timeout,
-                json_serialize=json.dumps,
-            )
         payload: dict[str, object] = {
             "chat_id": chat_id,
             "text": text,
@@ -118,36 +123,9 @@ class LeanSender:
         }
         if paid:
             payload["allow_paid_broadcast"] = True
-        try:
-            async with self._session.post(self._url, json=payload) as response:
-                status = response.status
-                body = await response.read()
-        except TimeoutError as error:
-            raise TimedOut("Timed out") from error
-        except aiohttp.ClientError as error:
-            raise NetworkError(f"aiohttp.{type(error).__name__}") from error
-        if status == 200:
-            return
-        _raise_for(status, body)
+        await self._request.post_json(self._url, payload)
 
     async def close(self) -> None:
-        """Close the connection pool."""
-        if self._session is not None:
-            await self._session.close()
-
-
-def _raise_for(status: int, body: bytes) -> None:
-    """Raise the PTB exception that matches a Bot API error answer."""
-    try:
-        answer = json.loads(body)
-        description = str(answer.get("description", ""))
-        parameters = answer.get("parameters") or {}
-    except (ValueError, AttributeError):
-        description, parameters = "", {}
-    if status == 429:
-        raise RetryAfter(dt.timedelta(seconds=int(parameters.get("retry_after", 1))))
-    if status == 403:
-        raise Forbidden(description or "Forbidden")
-    if status == 400:
-        raise BadRequest(description or "Bad Request")
-    raise NetworkError(f"Bot API answered {status}: {description}")
+        """Close the connection pool if this sender opened it (the bot closes its own)."""
+        if self._owns_request:
+            await self._request.shutdown()
