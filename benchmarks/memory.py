@@ -6,6 +6,7 @@ import asyncio
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from benchmarks.common import rss_mb
 from jfa_bot.broadcast.engine import BroadcastEngine, EngineConfig
@@ -18,7 +19,9 @@ from jfa_bot.store.seed import seed_subscribers
 class NullSender:
     """Accept every send at once: the engine's own cost is what is measured."""
 
-    async def send(self, chat_id: int, text: str, *, paid: bool) -> None:
+    async def send(
+        self, chat_id: int, text: str, *, paid: bool, markup: dict[str, Any] | None = None
+    ) -> None:
         return None
 
 

@@ -51,6 +51,7 @@ from jfa_bot.i18n import Translator
 from jfa_bot.jobs import (
     announce_milestones,
     anonymise_old_signatures,
+    catch_up_weekly_spotlight,
     close_idle_forms,
     weekly_spotlight,
 )
@@ -84,8 +85,12 @@ def register_handlers(app: JfaApplication) -> None:
     app.add_handler(TypeHandler(Update, remember_user), group=-1)
 
     handlers = [
-        # In groups the bot only invites people to a private chat.
-        MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, fallback.point_to_private_chat),
+        # In groups the bot only invites people to a private chat, and only when a command
+        # is addressed to it (or to no bot): /start@OtherBot is another bot's business.
+        MessageHandler(
+            filters.ChatType.GROUPS & filters.COMMAND & fallback.FOR_THIS_BOT,
+            fallback.point_to_private_chat,
+        ),
         # Commands, private chats only.
         CommandHandler("start", start.start, PRIVATE),
         CommandHandler("help", info.help_command, PRIVATE),
@@ -196,6 +201,8 @@ def build_application(
             days=(settings.broadcast_weekday % 7,),
             name="weekly-spotlight",
         )
+        # A slot that passed while the bot was down is sent once, soon after start.
+        app.job_queue.run_once(catch_up_weekly_spotlight, when=1, name="missed-spotlight")
     return app
 
 

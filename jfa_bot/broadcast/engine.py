@@ -15,7 +15,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from jfa_bot.broadcast.pacer import Pacer
-from jfa_bot.broadcast.sender import Classified, Failure, Sender, classify
+from jfa_bot.broadcast.sender import Classified, Failure, Markup, Sender, classify
+from jfa_bot.i18n import Translator
+from jfa_bot.keyboards import stop_posts_markup
 from jfa_bot.store import Store
 from jfa_bot.store.broadcasts import (
     Broadcast,
@@ -79,6 +81,8 @@ class BroadcastEngine:
         self._on_progress = on_progress
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._verified: dict[int, set[str]] = {}  # variant texts Telegram accepted
+        self._halted: set[int] = set()  # paused or cancelled: sends not yet begun stop
+        self._markups: dict[str, Markup] = {}  # the stop button, per locale
         self.stats: dict[int, RunStats] = {}
 
     def is_running(self, broadcast_id: int) -> bool:
@@ -98,6 +102,7 @@ class BroadcastEngine:
 
     def start(self, broadcast_id: int) -> None:
         """Send the broadcast in the background (no-op if it is already being sent)."""
+        self._halted.discard(broadcast_id)
         if self.is_running(broadcast_id):
             return
         self._tasks[broadcast_id] = asyncio.create_task(
@@ -105,11 +110,18 @@ class BroadcastEngine:
         )
 
     async def pause(self, broadcast_id: int) -> bool:
-        """Pause after the batch in flight; False if the broadcast is not running."""
+        """Pause within the batch in flight; False if the broadcast is not running.
+
+        Sends already handed to Telegram finish; those of the batch still waiting for the
+        pacer do not start, and go back to the queue for Resume.
+        """
         broadcast = await self.store.broadcasts.get(broadcast_id)
         if broadcast is None or broadcast.state is not BroadcastState.RUNNING:
             return False
-        return await self.store.broadcasts.set_state(broadcast_id, BroadcastState.PAUSED)
+        paused = await self.store.broadcasts.set_state(broadcast_id, BroadcastState.PAUSED)
+        if paused:
+            self._halted.add(broadcast_id)
+        return paused
 
     async def resume(self, broadcast_id: int) -> bool:
         """Resume a paused broadcast."""
@@ -121,8 +133,11 @@ class BroadcastEngine:
         return True
 
     async def cancel(self, broadcast_id: int) -> bool:
-        """Stop for good; recipients not reached stay pending in the report."""
-        return await self.store.broadcasts.set_state(broadcast_id, BroadcastState.CANCELLED)
+        """Stop for good, within the batch in flight; recipients not reached stay pending."""
+        cancelled = await self.store.broadcasts.set_state(broadcast_id, BroadcastState.CANCELLED)
+        if cancelled:
+            self._halted.add(broadcast_id)
+        return cancelled
 
     async def retry(self, broadcast_id: int) -> int:
         """Send again to the recipients left retryable; return how many."""
@@ -165,16 +180,14 @@ class BroadcastEngine:
                 await store.broadcasts.set_state(broadcast_id, BroadcastState.DONE)
                 break
             outcomes, content_error = await self._send_batch(broadcast, batch, stats)
-            await store.broadcasts.record(broadcast_id, outcomes)
+            # Sends that never began (a pause, a cancel, a refused message) go back to the
+            # queue: they are pending, neither sent nor failed.
+            done = {o.user_id for o in outcomes}
+            unsent = [
+                Outcome(c.user_id, DeliveryState.PENDING) for c in batch if c.user_id not in done
+            ]
+            await store.broadcasts.record(broadcast_id, [*outcomes, *unsent])
             if content_error is not None:
-                await store.broadcasts.record(
-                    broadcast_id,
-                    [
-                        Outcome(c.user_id, DeliveryState.PENDING)
-                        for c in batch
-                        if c.user_id not in {o.user_id for o in outcomes}
-                    ],
-                )
                 await store.broadcasts.set_state(
                     broadcast_id, BroadcastState.ABORTED, error=content_error
                 )
@@ -193,25 +206,27 @@ class BroadcastEngine:
         """Send one batch concurrently through the pacer; stop early on a content error."""
         abort = asyncio.Event()
         content_error: list[str] = []
+        halted = self._halted
 
         async def deliver(claimed: Claimed) -> Outcome | None:
             attempts = claimed.attempts
             retry = False
             while True:
-                if abort.is_set():
+                if abort.is_set() or broadcast.id in halted:
                     return None
                 # A broadcast reaches each chat once, so only a retry needs the per-chat gap
                 # (and the back-off is longer than the gap anyway); not tracking first sends
                 # keeps the pacer's memory at a handful of entries at any rate.
                 await self.pacer.acquire(claimed.user_id if retry else None)
                 retry = True
-                if abort.is_set():
+                if abort.is_set() or broadcast.id in halted:
                     return None
                 try:
                     await self.sender.send(
                         claimed.user_id,
                         broadcast.text_for(claimed.locale),
                         paid=self.config.paid and broadcast.paid,
+                        markup=self._stop_markup(claimed.locale),
                     )
                 except Exception as error:
                     verdict = classify(error)
@@ -249,6 +264,13 @@ class BroadcastEngine:
         results = await asyncio.gather(*(deliver(c) for c in rest))
         outcomes += [r for r in results if r is not None]
         return outcomes, (content_error[0] if content_error else None)
+
+    def _stop_markup(self, locale: str) -> Markup:
+        """Return the "stop these posts" button in the recipient's language."""
+        markup = self._markups.get(locale)
+        if markup is None:
+            markup = self._markups[locale] = stop_posts_markup(Translator.for_locale(locale))
+        return markup
 
     def _after_failure(self, user_id: int, verdict: Classified, attempts: int) -> Outcome | None:
         """Return the final outcome of a failure, or None to try again."""

@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiohttp
 from telegram.error import (
@@ -23,7 +23,10 @@ from telegram.error import (
     TimedOut,
 )
 
-__all__ = ["Failure", "LeanSender", "Sender", "classify"]
+__all__ = ["Failure", "LeanSender", "Markup", "Sender", "classify"]
+
+#: A Bot API `reply_markup` object as JSON (the stop button under every post).
+Markup = dict[str, Any]
 
 # BadRequest descriptions that blame the message, not the recipient.
 _CONTENT_ERRORS = (
@@ -82,8 +85,10 @@ def classify(error: Exception) -> Classified:
 class Sender(Protocol):
     """What the engine needs to deliver one message."""
 
-    async def send(self, chat_id: int, text: str, *, paid: bool) -> None:
-        """Send `text` (Telegram HTML) to `chat_id`; raise PTB's errors on failure."""
+    async def send(
+        self, chat_id: int, text: str, *, paid: bool, markup: Markup | None = None
+    ) -> None:
+        """Send `text` (Telegram HTML) with optional buttons to `chat_id`; raise PTB's errors."""
 
 
 class LeanSender:
@@ -102,7 +107,9 @@ class LeanSender:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
 
-    async def send(self, chat_id: int, text: str, *, paid: bool) -> None:
+    async def send(
+        self, chat_id: int, text: str, *, paid: bool, markup: Markup | None = None
+    ) -> None:
         """Send one broadcast message; raise PTB's error classes on failure."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
@@ -118,6 +125,8 @@ class LeanSender:
         }
         if paid:
             payload["allow_paid_broadcast"] = True
+        if markup is not None:
+            payload["reply_markup"] = markup
         try:
             async with self._session.post(self._url, json=payload) as response:
                 status = response.status

@@ -209,6 +209,14 @@ class Broadcasts:
         )
         return [Broadcast.from_row(row) for row in rows]
 
+    async def started_since(self, kind: BroadcastKind, moment: str) -> bool:
+        """Tell whether a broadcast of this kind was created at or after `moment` (UTC)."""
+        row = await self._db.fetchone(
+            "SELECT 1 FROM broadcasts WHERE kind = ? AND created_at >= ? LIMIT 1",
+            (kind.value, moment),
+        )
+        return row is not None
+
     async def latest(self, limit: int = 10) -> list[Broadcast]:
         """Return the most recent broadcasts, newest first."""
         rows = await self._db.fetchall(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from typing import Any
 
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
@@ -23,7 +24,9 @@ class FakeTelegram:
         self.script: dict[int, list[Exception]] = {}
         self.calls = 0
 
-    async def send(self, chat_id: int, text: str, *, paid: bool) -> None:
+    async def send(
+        self, chat_id: int, text: str, *, paid: bool, markup: dict[str, Any] | None = None
+    ) -> None:
         self.calls += 1
         failures = self.script.get(chat_id)
         if failures:
