@@ -50,7 +50,7 @@ async def test_html_in_names_and_organisations_is_escaped_wherever_it_is_shown(
 ) -> None:
     user = sandbox.user(401, first_name=TELEGRAM_NAME, language_code="en")
     await user.ask("/sign")
-    [name_step] = await press(user, "✍️ Sign")
+    [name_step] = await press(user, "✍️ Sign with another name")
     assert f"Use “{TELEGRAM_NAME}”" in name_step.button_labels()  # labels are plain text
     await user.ask(NAME)
     [unknown] = await user.ask("<b>Atlantis</b> & co")
@@ -187,7 +187,7 @@ async def test_a_button_copied_from_another_users_form_acts_on_nobody(
     store = store_of(bot)
     alice = sandbox.user(404, first_name="Alice", language_code="en")
     await alice.ask("/sign")
-    await press(alice, "✍️ Sign")
+    await press(alice, "✍️ Sign with another name")
     await alice.ask("Alice")
     await alice.ask("Kenya")
     await press(alice, "Kenya")
