@@ -319,7 +319,8 @@ async def test_a_supporter_subscribes_catches_up_and_unsubscribes(
         fr.gettext("🔔 Done: you will receive the weekly spotlight. /unsubscribe stops it.")
     )
     # The weeks already published, as buttons: the sample has Week 9 only, in French.
-    assert [b.text for row in done.buttons for b in row] == ["Semaine 9\u00a0: l'engagement citoyen"]
+    labels = [b.text for row in done.buttons for b in row]
+    assert labels == ["Semaine 9\u00a0: l'engagement citoyen"]
     [week] = await user.tap(done.buttons[0][0].callback_data)
     assert "s_week9" in week.plain
     assert "Micro Justicia" in week.plain and "Florence Project" in week.plain
