@@ -12,15 +12,15 @@ organizers'.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 from babel import Locale
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
-__all__ = ["FONTS_DIR", "is_rtl", "text_to_pdf"]
+from jfa_bot.content import FONTS_DIR
 
-FONTS_DIR = Path(__file__).resolve().parent / "fonts"
+__all__ = ["is_rtl", "text_to_pdf"]
+
 _FAMILIES = {
     "sans": ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf"),
     "naskh": ("NotoNaskhArabic-Regular.ttf", "NotoNaskhArabic-Bold.ttf"),
