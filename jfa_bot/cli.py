@@ -313,7 +313,8 @@ def _cmd_content(args: argparse.Namespace) -> int:
 
         for source in sorted(folder.glob("*/action-pack.txt")):
             target = source.with_suffix(".pdf")
-            target.write_bytes(text_to_pdf(source.read_text(encoding="utf-8")))
+            text = source.read_text(encoding="utf-8")
+            target.write_bytes(text_to_pdf(text, locale=source.parent.name))
             print(f"wrote {target}")
         return 0
     problems = check_content(folder)

@@ -9,7 +9,6 @@ import pytest
 
 from jfa_bot.content import SAMPLE_DIR, Content, ContentError
 from jfa_bot.content.check import check_content
-from jfa_bot.content.pdf import text_to_pdf
 
 
 @pytest.fixture
@@ -96,9 +95,3 @@ def test_invalid_content_stops_the_bot_with_the_same_report(content: Path) -> No
     with pytest.raises(ContentError) as caught:
         Content.load(content)
     assert "Action Pack file 'action-pack.pdf' not found" in str(caught.value)
-
-
-def test_the_sample_pdf_is_rebuilt_identically_from_its_text() -> None:
-    for locale in ("en", "fr", "es", "pt", "sw"):
-        text = (SAMPLE_DIR / locale / "action-pack.txt").read_text(encoding="utf-8")
-        assert text_to_pdf(text) == (SAMPLE_DIR / locale / "action-pack.pdf").read_bytes()
