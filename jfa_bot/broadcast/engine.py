@@ -8,6 +8,7 @@ One engine per process; each running broadcast is one asyncio task, resumed at s
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import time
@@ -84,6 +85,10 @@ class BroadcastEngine:
         self._halted: set[int] = set()  # paused or cancelled: sends not yet begun stop
         self._markups: dict[str, Markup] = {}  # the stop button, per locale
         self.stats: dict[int, RunStats] = {}
+        #: Deliveries by final state since start-up (read by /metrics).
+        self.outcomes: collections.Counter[str] = collections.Counter()
+        #: Called with the broadcast id and the error when a broadcast task dies of one.
+        self.on_crash: Callable[[int, BaseException], object] | None = None
 
     def is_running(self, broadcast_id: int) -> bool:
         """Tell whether this process is sending the broadcast now."""
@@ -105,9 +110,19 @@ class BroadcastEngine:
         self._halted.discard(broadcast_id)
         if self.is_running(broadcast_id):
             return
-        self._tasks[broadcast_id] = asyncio.create_task(
-            self._run(broadcast_id), name=f"broadcast-{broadcast_id}"
-        )
+        task = asyncio.create_task(self._run(broadcast_id), name=f"broadcast-{broadcast_id}")
+        self._tasks[broadcast_id] = task
+        task.add_done_callback(lambda done: self._task_done(broadcast_id, done))
+
+    def _task_done(self, broadcast_id: int, task: asyncio.Task[None]) -> None:
+        """Log a broadcast task that died of an error and tell whoever listens."""
+        if task.cancelled() or task.exception() is None:
+            return
+        error = task.exception()
+        assert error is not None
+        log.error("Broadcast %d stopped by an error", broadcast_id, exc_info=error)
+        if self.on_crash is not None:
+            self.on_crash(broadcast_id, error)
 
     async def pause(self, broadcast_id: int) -> bool:
         """Pause within the batch in flight; False if the broadcast is not running.
@@ -187,6 +202,7 @@ class BroadcastEngine:
                 Outcome(c.user_id, DeliveryState.PENDING) for c in batch if c.user_id not in done
             ]
             await store.broadcasts.record(broadcast_id, [*outcomes, *unsent])
+            self.outcomes.update(outcome.state.value for outcome in outcomes)
             if content_error is not None:
                 await store.broadcasts.set_state(
                     broadcast_id, BroadcastState.ABORTED, error=content_error

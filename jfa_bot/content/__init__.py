@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 __all__ = [
     "CONTENT_FILES",
+    "FONTS_DIR",
     "SAMPLE_DIR",
     "ActionPack",
     "Content",
@@ -30,6 +31,7 @@ __all__ = [
 
 T = TypeVar("T")
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
+FONTS_DIR = Path(__file__).resolve().parent / "fonts"  # Noto Sans, Noto Naskh Arabic (OFL)
 MANIFEST = "content.toml"
 CONTENT_FILES = ("petition.toml", "resources.toml", "recommendations.toml")
 RECOMMENDATION_GROUPS = ("financing", "protection")

@@ -18,7 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from jfa_bot.content import Petition
 from jfa_bot.context import BotContext
-from jfa_bot.countries import normalise, search_countries
+from jfa_bot.countries import find_country
 from jfa_bot.forms import Problem, clean_text
 from jfa_bot.handlers import admin, requests, signer
 from jfa_bot.handlers.common import expired_button, form_button_args, reply
@@ -343,13 +343,13 @@ async def on_message(update: Update, context: BotContext) -> None:
         await _show(update, context, flow, edit=False)
         return
     if step is Step.COUNTRY:
-        matches, suggested = search_countries(message.text, t)
-        exact = None if suggested else exact_country(message.text, matches, t)
-        if exact is not None:
+        found = find_country(message.text, t.locale)
+        if found.unique is not None:  # the text names exactly one country: no tap needed
             await _show(
-                update, context, _advance(flow, country=exact, **_FRESH_SEARCH), edit=False
+                update, context, _advance(flow, country=found.unique, **_FRESH_SEARCH), edit=False
             )
             return
+        matches, suggested = list(found.codes), found.suggested
         query = clean_text(message.text, max_length=60).text or "…"
         await _show(
             update,
@@ -365,22 +365,6 @@ async def on_message(update: Update, context: BotContext) -> None:
         return
     field = "name" if step is Step.NAME else "organisation"
     await _show(update, context, _advance(flow, **{field: cleaned.text}), edit=False)
-
-
-def exact_country(typed: str, matches: list[str], t: Translator) -> str | None:
-    """Return the one country whose full name (in the signer's language or English) was typed.
-
-    "Kenya" is taken without a tap; "Niger" is Niger even though "Nigeria" also matches, and
-    anything that names no country exactly still asks for a tap on a button.
-    """
-    wanted = normalise(typed)
-    english = Translator.for_locale("en")
-    exact = {
-        code
-        for code in matches
-        if wanted in {normalise(t.country_name(code)), normalise(english.country_name(code))}
-    }
-    return exact.pop() if len(exact) == 1 else None
 
 
 def _advance(flow: Flow, **answers: object) -> Flow:
