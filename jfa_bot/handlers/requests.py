@@ -268,7 +268,7 @@ async def on_button(update: Update, context: BotContext) -> None:
             if flow.kind == PACK_FORM
             else t.gettext(
                 "All right. Nothing was saved, so the recording's link is not shown. "
-                "You can ask for it again at any time: /webinar"
+                "You can ask for it again at any time from the menu."
             )
         )
         await reply(update, text, InlineKeyboardMarkup([[home_button(t)]]), edit=True)

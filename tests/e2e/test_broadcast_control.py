@@ -54,8 +54,9 @@ async def test_a_subscriber_stops_the_posts_from_a_post_and_undoes_it(
     answer = await reader.press(data_of(post, fr.gettext("🔕 Stop these posts")))
     assert answer.text == fr.gettext("Stopped.")
     [confirmation] = await reader.wait()
-    assert confirmation.plain.startswith(
-        fr.gettext("Done: you will no longer receive these posts.")
+    assert confirmation.plain == fr.gettext(
+        "Done: you will no longer receive these posts. Changed your mind? Undo it below, "
+        "or send /subscribe at any time."
     )
     assert not await store.subscriptions.is_subscribed(11_001)
     again = await reader.press(data_of(post, fr.gettext("🔕 Stop these posts")))
@@ -64,7 +65,9 @@ async def test_a_subscriber_stops_the_posts_from_a_post_and_undoes_it(
     await reader.press(data_of(confirmation, fr.gettext("↩️ Undo: keep receiving them")))
     [undone] = await reader.wait()
     assert undone.message_id == confirmation.message_id  # edited in place
-    assert undone.plain.startswith(fr.gettext("🔔 You will receive these posts again."))
+    assert undone.plain == fr.gettext(
+        "🔔 You will receive these posts again. /unsubscribe stops them."
+    )
     assert "🏠" in undone.button_labels()[0]
     assert await store.subscriptions.is_subscribed(11_001)
     consents = (await store.personal_data.export(11_001))["consents"]
