@@ -38,7 +38,7 @@ LTR_PLACEHOLDERS = frozenset(
     {
         *("n", "sent", "blocked", "failed", "retryable", "remaining", "rate", "other"),
         *("done", "total", "index", "number", "id", "generation", "today", "week"),
-        *("active", "bar", "link", "url"),
+        *("active", "bar", "link", "url", "count", "place"),
     }
 )
 _FRENCH_BEFORE = re.compile(r"(?<!\u00a0)(?:[?!:;](?=\s|$)|»)")
