@@ -47,6 +47,8 @@ _STOPWORDS = frozenset(
 )
 _ARABIC = str.maketrans({"ة": "ه", "ى": "ي", "ـ": None})
 _ISO_CODE = re.compile(r"[A-Z]{2,3}")
+_REGIONAL_A = 0x1F1E6  # 🇦: a flag emoji is two such letters
+_LONGEST_QUERY = 100  # country names are short; a pasted essay is not searched whole
 
 
 class MatchKind(enum.Enum):
@@ -188,8 +190,20 @@ def _fuzzy_choices(locale: str) -> tuple[list[str], list[str]]:
     return [entry.key for entry in index], [entry.code for entry in index]
 
 
+def _flag(text: str) -> str | None:
+    """Return the ISO code of a flag emoji ("🇰🇪" → "KE"), if the text is one."""
+    letters = [ord(c) - _REGIONAL_A for c in text.strip() if 0 <= ord(c) - _REGIONAL_A < 26]
+    if len(letters) != 2 or len(text.strip()) != 2:
+        return None
+    return "".join(chr(ord("A") + letter) for letter in letters)
+
+
 def find_country(query: str, locale: str, *, limit: int = 8) -> CountrySearch:
     """Return the countries a person most likely means by `query`, best first."""
+    query = query[:_LONGEST_QUERY]
+    flag = _flag(query)
+    if flag and flag in _codes():
+        return CountrySearch((_codes()[flag],), MatchKind.EXACT, _codes()[flag])
     wanted = _key(query)
     if not wanted:
         return CountrySearch((), MatchKind.NONE)

@@ -176,14 +176,19 @@ async def withdraw(update: Update, context: BotContext) -> None:
         "Withdraw your signature? Your name and details are removed from the petition "
         "and the count goes down by one."
     )
-    await _confirm(update, t, question, t.gettext("Yes, withdraw my signature"), "wd_yes")
+    # Translators: the "no" answer to "Withdraw your signature?".
+    # What is kept is the signature: make the words agree with it.
+    no = t.gettext("No, keep my signature")
+    await _confirm(update, t, question, t.gettext("Yes, withdraw my signature"), "wd_yes", no)
 
 
-async def _confirm(update: Update, t: Translator, question: str, yes: str, action: str) -> None:
+async def _confirm(
+    update: Update, t: Translator, question: str, yes: str, action: str, no: str
+) -> None:
     """Ask a yes/no question whose "yes" button runs `action`."""
     rows = [
         [button(yes, Kind.SIGNER, action)],
-        [button(t.gettext("No, keep it"), Kind.SIGNER, "keep")],
+        [button(no, Kind.SIGNER, "keep")],
     ]
     await reply(update, question, InlineKeyboardMarkup(rows))
 
@@ -195,7 +200,10 @@ async def forget(update: Update, context: BotContext) -> None:
         "Erase everything we hold about you? This removes your signature, your "
         "consents, your subscription and your profile, and cannot be undone."
     )
-    await _confirm(update, t, question, t.gettext("Yes, erase everything"), "forget_yes")
+    # Translators: the "no" answer to "Erase everything we hold about you?".
+    # What is kept is all of the person's data, not one thing.
+    no = t.gettext("No, keep my data")
+    await _confirm(update, t, question, t.gettext("Yes, erase everything"), "forget_yes", no)
 
 
 async def mydata(update: Update, context: BotContext) -> None:

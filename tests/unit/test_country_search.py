@@ -275,6 +275,8 @@ def test_every_reported_query_now_finds_the_right_country_first(locale: str, que
         ("ar", "فلسطين", "PS"),
         ("en", "KEN", "KE"),  # an ISO code written as codes are
         ("en", "Niger", "NE"),  # the whole name, though Nigeria also begins with it
+        ("sw", "🇰🇪", "KE"),  # a flag emoji
+        ("ar", "🇵🇸", "PS"),
     ],
 )
 def test_a_single_exact_match_is_taken_without_a_tap(locale: str, query: str, meant: str) -> None:
@@ -299,6 +301,11 @@ def test_an_ambiguous_or_partial_text_asks_the_person_to_choose(locale: str, que
     found = find_country(query, locale)
     assert found.codes
     assert found.unique is None
+
+
+def test_a_pasted_long_text_finds_nothing_absurd() -> None:
+    found = find_country("Atlantis " * 500, "en")
+    assert found.codes == ()
 
 
 def test_both_congos_are_offered_for_congo() -> None:
