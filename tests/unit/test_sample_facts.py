@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
 from jfa_bot.content import SAMPLE_DIR, Content
+from jfa_bot.content.check import check_content
 from jfa_bot.telegram_html import parse_html_entities
 
 CONTENT = Content.load(None)
@@ -94,3 +97,18 @@ def test_portuguese_is_brazilian() -> None:
     european = ("mil milhões", "registo", "equipa", "facto", "ecrã", "telemóvel", "ficheiro")
     for where, text in _texts("pt").items():
         assert not [word for word in european if word in text.lower()], f"pt {where}"
+
+
+def test_the_readme_example_adds_week_3_to_the_sample(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("**Adding a week.**") :]
+    example = re.search(r"```toml\n(.*?)```", section, re.S)
+    assert example is not None
+    folder = tmp_path / "content"
+    shutil.copytree(SAMPLE_DIR, folder)
+    with (folder / "en" / "spotlights.toml").open("a", encoding="utf-8") as posts:
+        posts.write("\n" + example.group(1))
+    assert check_content(folder) == []
+    content = Content.load(folder)
+    assert list(content.spotlights("sw")) == [3, 9]
+    assert 3 not in content.unwritten_weeks()
