@@ -94,8 +94,7 @@ def style_problems(text: str, locale: str, glossary: Glossary) -> list[str]:
     ):
         found.append("French: put a no-break space (U+00A0) before ? ! : ; » and after «")
     if locale == "es" and any(
-        part.count("?") != part.count("¿") or part.count("!") != part.count("¡")
-        for part in parts
+        part.count("?") != part.count("¿") or part.count("!") != part.count("¡") for part in parts
     ):
         found.append("Spanish: open each question with ¿ and each exclamation with ¡")
     if locale == "ar":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jfa_bot.countries import MatchKind, find_country, search_countries
+from jfa_bot.countries import MatchKind, _data, find_country, search_countries
 from jfa_bot.i18n import Translator
 
 #: (locale, what a person types, the country meant: None when nothing should be offered).
@@ -349,6 +349,17 @@ def test_countries_rank_above_dependent_territories(
     codes = find_country(query, locale).codes
     assert codes[0] == country
     assert territories <= set(codes[1:])
+
+
+@pytest.mark.parametrize(
+    ("locale", "query"), [("en", "land"), ("en", "island"), ("fr", "îles"), ("en", "united")]
+)
+def test_no_territory_comes_before_a_country_among_partial_matches(
+    locale: str, query: str
+) -> None:
+    territories = _data().territories
+    kinds = [code in territories for code in find_country(query, locale, limit=20).codes]
+    assert kinds == sorted(kinds), kinds  # every False (country) before any True
 
 
 def test_a_persons_own_language_ranks_first_among_partial_matches() -> None:
