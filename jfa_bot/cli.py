@@ -337,8 +337,15 @@ def _cmd_content(args: argparse.Namespace) -> int:
     problems = check_content(folder)
     for problem in problems:
         print(problem)
-    print(f"{len(problems)} problem(s) in {folder}" if problems else f"{folder}: content is valid")
-    return 1 if problems else 0
+    if problems:
+        print(f"{len(problems)} problem(s) in {folder}")
+        return 1
+    from jfa_bot.content.check import content_notes
+
+    for note in content_notes(folder):
+        print(f"note: {note}")
+    print(f"{folder}: content is valid")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -27,7 +27,7 @@ __all__ = [
     "main_menu",
     "pack",
     "parse",
-    "stop_posts_markup",
+    "stop_posts_button",
 ]
 
 _PART = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
@@ -139,17 +139,13 @@ def button(label: str, kind: Kind, *args: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=pack(kind, *args))
 
 
-def stop_posts_markup(t: Translator) -> dict[str, object]:
-    """Return the one-tap "stop these posts" button under a broadcast post, as Bot API JSON.
+def stop_posts_button(t: Translator) -> tuple[str, str]:
+    """Return the label and data of the one-tap "stop these posts" button under a post.
 
-    Broadcasts are sent without PTB objects (see broadcast/sender.py), so this is the raw
-    `reply_markup`; its data is language neutral and the same for every post.
+    Broadcasts are sent without PTB objects (see broadcast/sender.py), hence a plain pair;
+    the data is language neutral and the same for every post.
     """
-    button = {
-        "text": t.gettext("🔕 Stop these posts"),
-        "callback_data": pack(Kind.SPOTLIGHT, "stop"),
-    }
-    return {"inline_keyboard": [[button]]}
+    return t.gettext("🔕 Stop these posts"), pack(Kind.SPOTLIGHT, "stop")
 
 
 def language_keyboard(locales: Sequence[str], current: str) -> InlineKeyboardMarkup:

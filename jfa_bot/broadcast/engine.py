@@ -10,18 +10,20 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from jfa_bot.broadcast.pacer import Pacer
-from jfa_bot.broadcast.sender import Classified, Failure, Markup, Sender, classify
+from jfa_bot.broadcast.sender import Classified, Failure, Sender, classify
 from jfa_bot.i18n import Translator
-from jfa_bot.keyboards import stop_posts_markup
+from jfa_bot.keyboards import stop_posts_button
 from jfa_bot.store import Store
 from jfa_bot.store.broadcasts import (
     Broadcast,
+    BroadcastPost,
     BroadcastState,
     Claimed,
     DeliveryState,
@@ -83,7 +85,7 @@ class BroadcastEngine:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._verified: dict[int, set[str]] = {}  # variant texts Telegram accepted
         self._halted: set[int] = set()  # paused or cancelled: sends not yet begun stop
-        self._markups: dict[str, Markup] = {}  # the stop button, per locale
+        self._stop_buttons: dict[str, tuple[str, str]] = {}  # per recipient locale
         self.stats: dict[int, RunStats] = {}
         #: Deliveries by final state since start-up (read by /metrics).
         self.outcomes: collections.Counter[str] = collections.Counter()
@@ -240,9 +242,8 @@ class BroadcastEngine:
                 try:
                     await self.sender.send(
                         claimed.user_id,
-                        broadcast.text_for(claimed.locale),
+                        self._post_for(broadcast, claimed.locale),
                         paid=self.config.paid and broadcast.paid,
-                        markup=self._stop_markup(claimed.locale),
                     )
                 except Exception as error:
                     verdict = classify(error)
@@ -281,12 +282,12 @@ class BroadcastEngine:
         outcomes += [r for r in results if r is not None]
         return outcomes, (content_error[0] if content_error else None)
 
-    def _stop_markup(self, locale: str) -> Markup:
-        """Return the "stop these posts" button in the recipient's language."""
-        markup = self._markups.get(locale)
-        if markup is None:
-            markup = self._markups[locale] = stop_posts_markup(Translator.for_locale(locale))
-        return markup
+    def _post_for(self, broadcast: Broadcast, locale: str) -> BroadcastPost:
+        """Return the recipient's post with the "stop these posts" button in their language."""
+        stop = self._stop_buttons.get(locale)
+        if stop is None:
+            stop = self._stop_buttons[locale] = stop_posts_button(Translator.for_locale(locale))
+        return dataclasses.replace(broadcast.post_for(locale), stop=stop)
 
     def _after_failure(self, user_id: int, verdict: Classified, attempts: int) -> Outcome | None:
         """Return the final outcome of a failure, or None to try again."""

@@ -164,4 +164,16 @@ CREATE TABLE audit (
 ) STRICT;
 """
 
-MIGRATIONS: tuple[str, ...] = (_M1_USERS, _M2_SIGNATURES, _M3_RESOURCES, _M4_BROADCASTS)
+_M5_BROADCAST_EXTRAS = """
+-- JSON {locale: {"photo": absolute path or null, "buttons": [[[label, url], ...], ...]}}:
+-- a spotlight's image and link buttons in each language, frozen with the texts.
+ALTER TABLE broadcasts ADD COLUMN extras TEXT NOT NULL DEFAULT '{}';
+"""
+
+MIGRATIONS: tuple[str, ...] = (
+    _M1_USERS,
+    _M2_SIGNATURES,
+    _M3_RESOURCES,
+    _M4_BROADCASTS,
+    _M5_BROADCAST_EXTRAS,
+)

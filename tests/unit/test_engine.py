@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import Counter
-from typing import Any
 
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
@@ -13,7 +12,12 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from jfa_bot.broadcast.engine import BroadcastEngine, EngineConfig
 from jfa_bot.broadcast.pacer import Pacer
 from jfa_bot.store import Store
-from jfa_bot.store.broadcasts import BroadcastKind, BroadcastState, DeliveryState
+from jfa_bot.store.broadcasts import (
+    BroadcastKind,
+    BroadcastPost,
+    BroadcastState,
+    DeliveryState,
+)
 
 
 class FakeTelegram:
@@ -25,15 +29,13 @@ class FakeTelegram:
         self.script: dict[int, list[Exception]] = {}
         self.calls = 0
 
-    async def send(
-        self, chat_id: int, text: str, *, paid: bool, markup: dict[str, Any] | None = None
-    ) -> None:
+    async def send(self, chat_id: int, post: BroadcastPost, *, paid: bool) -> None:
         self.calls += 1
         failures = self.script.get(chat_id)
         if failures:
             raise failures.pop(0)
         self.delivered[chat_id] += 1
-        self.texts[chat_id] = text
+        self.texts[chat_id] = post.text
 
 
 async def subscribers(store: Store, ids: range, locale: str = "en") -> None:
