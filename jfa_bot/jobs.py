@@ -89,8 +89,9 @@ async def _send_weekly_spotlight(context: BotContext, *, missed: dt.datetime | N
 
     settings = context.settings
     content = content_of(context)
-    today = dt.datetime.now(settings.zone).date()
-    week = campaign_week(settings.campaign_start, today)
+    # A missed post is the week of its slot (the slot may fall in the previous week).
+    day = missed.date() if missed is not None else dt.datetime.now(settings.zone).date()
+    week = campaign_week(settings.campaign_start, day)
     if week not in content.spotlights(settings.default_locale):
         # An unwritten week sends nothing: an older post again would look like news.
         log.warning("Scheduled spotlight skipped: week %d has no post", week)

@@ -167,6 +167,7 @@ async def test_a_weekly_post_missed_while_down_is_sent_once_after_restart(
         "broadcast_weekday": slot.isoweekday(),
         "broadcast_time": slot.time(),
         "timezone": "UTC",
+        "campaign_start": slot.date() - dt.timedelta(weeks=8),  # week 9: it has a post
     }
     admin = sandbox.user(ADMIN_ID, language_code="en")
     async with run_bot(**schedule) as app:
