@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +20,8 @@ from jfa_bot.settings import Settings, describe_errors
 __all__ = ["main"]
 
 EXIT_CONFIG = 2
+BACKUP_PREFIX = "jfa-backup-"
+_ALL_INTERFACES = ("0.0.0.0", "::")  # noqa: S104  (listen addresses, asked on loopback)
 
 _GETTING_STARTED = """\
 error: JFA_BOT_TOKEN is not set.
@@ -37,16 +41,39 @@ def _load_settings(**overrides: object) -> Settings:
         raise SystemExit(EXIT_CONFIG) from None
 
 
+def _database_folder_problem(db_path: Path) -> str | None:
+    """Return one line saying why the database cannot be written there, or None if it can."""
+    folder = db_path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # Create a file, as SQLite will: this also catches read-only mounts and ownership.
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+        if db_path.exists() and not os.access(db_path, os.R_OK | os.W_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as error:
+        return (
+            f"error: the database folder {folder} is not writable by this user "
+            f"(uid {os.getuid()}): {error.strerror}; give it to this user (in the image: "
+            f"chown 10001 /data) or set JFA_DB_PATH"
+        )
+    return None
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     """Run the bot against Telegram by long polling until interrupted."""
     settings = _load_settings()
     if settings.bot_token is None:
         print(_GETTING_STARTED, file=sys.stderr)
         return EXIT_CONFIG
-    setup_logging(settings.log_level, secrets=[settings.token()])
+    problem = _database_folder_problem(settings.db_path)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_CONFIG
+    setup_logging(settings.log_level, secrets=[settings.token()], log_format=settings.log_format)
     from telegram import Update
 
-    from jfa_bot.app import build_application
+    from jfa_bot.app import BOOTSTRAP_RETRIES, build_application
     from jfa_bot.content import ContentError
 
     try:
@@ -67,7 +94,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         asyncio.run(run_webhook(app, settings))
         return 0
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    # A network blip at start-up is retried (growing pauses) instead of ending the bot.
+    app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=BOOTSTRAP_RETRIES)
     return 0
 
 
@@ -86,7 +114,11 @@ def _cmd_try(args: argparse.Namespace) -> int:
 def _cmd_migrate(args: argparse.Namespace) -> int:
     """Apply pending database migrations and report the schema version."""
     settings = _load_settings()
-    setup_logging(settings.log_level)
+    problem = _database_folder_problem(settings.db_path)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_CONFIG
+    setup_logging(settings.log_level, log_format=settings.log_format)
     from jfa_bot.store import Database
 
     async def migrate() -> tuple[list[int], int]:
@@ -103,9 +135,31 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _http_health(host: str, port: int) -> int:
+    """Ask the running bot's /healthz; exit 0 on 200."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=10) as answer:
+            print(answer.read().decode("utf-8", "replace"))
+            return 0
+    except urllib.error.HTTPError as error:
+        print(f"unhealthy: {error.read().decode('utf-8', 'replace')}", file=sys.stderr)
+    except OSError as error:
+        print(f"unhealthy: the bot does not answer on {host}:{port}: {error}", file=sys.stderr)
+    return 1
+
+
 def _cmd_health(args: argparse.Namespace) -> int:
-    """Exit 0 when the database opens, is sound and its schema is current."""
+    """Exit 0 when the running bot says it is healthy, or (no server) the database is sound."""
     settings = _load_settings()
+    if settings.http_port:
+        # The bot's own cached verdict: cheap, and no second reader on a big database.
+        host = settings.http_listen
+        if host in _ALL_INTERFACES:
+            host = "127.0.0.1"
+        return _http_health(host, settings.http_port)
     from jfa_bot.store import Database
     from jfa_bot.store.migrations import MIGRATIONS
 
@@ -164,6 +218,9 @@ def _cmd_backup(args: argparse.Namespace) -> int:
         print(f"error: {settings.db_path} does not exist", file=sys.stderr)
         return 1
     target = Path(args.path)
+    rotate = target.is_dir()  # a folder: a dated file in it, and old ones deleted
+    if rotate:
+        target = target / time.strftime(f"{BACKUP_PREFIX}%Y%m%dT%H%M%SZ.sqlite3", time.gmtime())
     try:
         source = sqlite3.connect(f"file:{settings.db_path}?mode=ro", uri=True)
         try:
@@ -178,7 +235,21 @@ def _cmd_backup(args: argparse.Namespace) -> int:
         print(f"error: could not write the backup to {target}: {error}", file=sys.stderr)
         return 1
     print(f"backed up {settings.db_path} to {target}")
+    if rotate:
+        for old in _prune_backups(target.parent, settings.backup_retention_days):
+            print(f"deleted {old} (older than {settings.backup_retention_days} days)")
     return 0
+
+
+def _prune_backups(folder: Path, days: int) -> list[Path]:
+    """Delete this command's backups in `folder` older than `days`: erased data expires."""
+    cutoff = time.time() - days * 86400
+    deleted = []
+    for path in sorted(folder.glob(f"{BACKUP_PREFIX}*.sqlite3")):
+        if path.stat().st_mtime < cutoff:
+            path.unlink()
+            deleted.append(path)
+    return deleted
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:
@@ -268,7 +339,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_cmd_run)
 
     backup = sub.add_parser("backup", help="copy the database safely while the bot runs")
-    backup.add_argument("path", help="the backup file to write")
+    backup.add_argument(
+        "path",
+        help="the backup file to write, or a folder: a dated file in it, and its backups "
+        "older than JFA_BACKUP_RETENTION_DAYS deleted",
+    )
     backup.set_defaults(func=_cmd_backup)
 
     sub.add_parser("stats", help="print the campaign's figures").set_defaults(func=_cmd_stats)

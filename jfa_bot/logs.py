@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import sys
 from collections.abc import Iterable
 
-__all__ = ["RedactingFilter", "protect_secret", "quiet_http_loggers", "setup_logging"]
+__all__ = [
+    "JsonFormatter",
+    "RedactingFilter",
+    "protect_secret",
+    "quiet_http_loggers",
+    "setup_logging",
+]
 
 # httpx logs every request URL at INFO, and Bot API URLs contain the token.
 _QUIET_LOGGERS = ("httpx", "httpcore", "aiohttp.access", "apscheduler")
@@ -54,11 +62,46 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
-    """Log to stderr at `level`, with secrets redacted and chatty HTTP loggers quiet."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line (`JFA_LOG_FORMAT=json`), for log collectors.
+
+    It formats what the handler's redacting filter left, and redacts the finished line
+    once more with the same filter, so nothing reaches the collector that text would hide.
+    """
+
+    def __init__(self, redactor: RedactingFilter | None = None) -> None:
+        super().__init__()
+        self._redactor = redactor
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Return the record as one line of JSON: time, level, logger, message, exception."""
+        entry: dict[str, object] = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        line = json.dumps(entry, ensure_ascii=False)
+        return self._redactor.redact(line) if self._redactor is not None else line
+
+
+def setup_logging(level: str, secrets: Iterable[str] = (), log_format: str = "text") -> None:
+    """Log to stderr at `level` as text or JSON, secrets redacted, chatty HTTP loggers quiet."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter(secrets))
+    redactor = RedactingFilter(secrets)
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter(redactor))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(redactor)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

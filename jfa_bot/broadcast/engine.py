@@ -8,6 +8,7 @@ One engine per process; each running broadcast is one asyncio task, resumed at s
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import time
@@ -80,6 +81,10 @@ class BroadcastEngine:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._verified: dict[int, set[str]] = {}  # variant texts Telegram accepted
         self.stats: dict[int, RunStats] = {}
+        #: Deliveries by final state since start-up (read by /metrics).
+        self.outcomes: collections.Counter[str] = collections.Counter()
+        #: Called with the broadcast id and the error when a broadcast task dies of one.
+        self.on_crash: Callable[[int, BaseException], object] | None = None
 
     def is_running(self, broadcast_id: int) -> bool:
         """Tell whether this process is sending the broadcast now."""
@@ -100,9 +105,19 @@ class BroadcastEngine:
         """Send the broadcast in the background (no-op if it is already being sent)."""
         if self.is_running(broadcast_id):
             return
-        self._tasks[broadcast_id] = asyncio.create_task(
-            self._run(broadcast_id), name=f"broadcast-{broadcast_id}"
-        )
+        task = asyncio.create_task(self._run(broadcast_id), name=f"broadcast-{broadcast_id}")
+        self._tasks[broadcast_id] = task
+        task.add_done_callback(lambda done: self._task_done(broadcast_id, done))
+
+    def _task_done(self, broadcast_id: int, task: asyncio.Task[None]) -> None:
+        """Log a broadcast task that died of an error and tell whoever listens."""
+        if task.cancelled() or task.exception() is None:
+            return
+        error = task.exception()
+        assert error is not None
+        log.error("Broadcast %d stopped by an error", broadcast_id, exc_info=error)
+        if self.on_crash is not None:
+            self.on_crash(broadcast_id, error)
 
     async def pause(self, broadcast_id: int) -> bool:
         """Pause after the batch in flight; False if the broadcast is not running."""
@@ -166,6 +181,7 @@ class BroadcastEngine:
                 break
             outcomes, content_error = await self._send_batch(broadcast, batch, stats)
             await store.broadcasts.record(broadcast_id, outcomes)
+            self.outcomes.update(outcome.state.value for outcome in outcomes)
             if content_error is not None:
                 await store.broadcasts.record(
                     broadcast_id,

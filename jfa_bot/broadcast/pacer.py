@@ -16,13 +16,14 @@ the free limit. A 429's `retry_after` pauses every later slot until the time Tel
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from telegram.error import BadRequest, RetryAfter
+from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 
 __all__ = ["Pacer", "PacingRateLimiter"]
@@ -76,11 +77,13 @@ class Pacer:
         self._last_by_chat: dict[int, float] = {}
         self._paused_until = 0.0
         self._pruned_at = 0.0
+        self.retry_afters = 0  # 429s received (read by /metrics)
         self._broadcast_lock = asyncio.Lock()
         self._reply_lock = asyncio.Lock()
 
     def pause(self, seconds: float) -> None:
         """Hold every slot for `seconds` from now (Telegram's retry_after)."""
+        self.retry_afters += 1
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
     def _trim(self, now: float) -> None:
@@ -137,6 +140,8 @@ class PacingRateLimiter(BaseRateLimiter[dict[str, Any]]):
 
     def __init__(self, pacer: Pacer) -> None:
         self.pacer = pacer
+        #: Bot API calls that put a message in a chat, by outcome (read by /metrics).
+        self.outcomes: collections.Counter[str] = collections.Counter()
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -162,8 +167,9 @@ class PacingRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 # a form should not wait a second per step.
                 await self.pacer.acquire(None, broadcast=False)
             try:
-                return await callback(*args, **kwargs)
+                result = await callback(*args, **kwargs)
             except RetryAfter as error:
+                self._count(endpoint, "rate_limited")
                 wait = error.retry_after
                 seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
                 self.pacer.pause(seconds)
@@ -173,6 +179,7 @@ class PacingRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 log.info("Telegram asked to wait %.0f s before a reply; waiting", seconds)
                 await asyncio.sleep(seconds)
             except BadRequest as error:
+                self._count(endpoint, "refused")
                 # A button pressed while the bot was down can only be answered late:
                 # Telegram refuses the answer, but the press must still be handled.
                 late = "query is too old" in error.message.lower()
@@ -180,4 +187,13 @@ class PacingRateLimiter(BaseRateLimiter[dict[str, Any]]):
                     log.info("Answered a button press too late to show a notice: %s", error)
                     return False
                 raise
+            except TelegramError:
+                self._count(endpoint, "failed")
+                raise
+            self._count(endpoint, "sent")
+            return result
         raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _count(self, endpoint: str, outcome: str) -> None:
+        if endpoint in SEND_ENDPOINTS:
+            self.outcomes[outcome] += 1

@@ -27,7 +27,9 @@ async def help_command(update: Update, context: BotContext) -> None:
     await reply(update, "\n".join(lines), main_menu(t))
 
 
-def privacy_text(t: Translator, retention_days: int | None = None) -> str:
+def privacy_text(
+    t: Translator, retention_days: int | None = None, backup_days: int | None = None
+) -> str:
     """Return the privacy notice: what is kept, why, for how long, and the user's rights."""
     text = t.gettext(
         "<b>Your data and privacy</b>\n\n"
@@ -56,12 +58,22 @@ def privacy_text(t: Translator, retention_days: int | None = None) -> str:
             "counts are kept.",
             retention_days,
         ).format(n=t.number(retention_days))
+    if backup_days:
+        text += "\n\n" + t.ngettext(
+            "What you erase also leaves our backup copies: each backup is deleted {n} day "
+            "after it is made.",
+            "What you erase also leaves our backup copies: each backup is deleted {n} days "
+            "after it is made.",
+            backup_days,
+        ).format(n=t.number(backup_days))
     return text
 
 
 async def privacy(update: Update, context: BotContext) -> None:
     """Say what is kept, why, for how long, and how to see or erase it."""
-    await reply(update, privacy_text(context.t, context.settings.retention_days))
+    settings = context.settings
+    text = privacy_text(context.t, settings.retention_days, settings.backup_retention_days)
+    await reply(update, text)
 
 
 async def menu(update: Update, context: BotContext) -> None:

@@ -158,7 +158,9 @@ async def test_privacy_and_help_answer_in_the_users_language(
     user = sandbox.user(107, language_code="pt-br")
     [privacy] = await user.ask("/privacy")
     assert privacy_text(pt) != privacy_text(EN)
-    assert privacy.plain == visible(privacy_text(pt))
+    assert privacy.plain == visible(privacy_text(pt, backup_days=30))
+    # How long backups keep what a person erased is said, in their language.
+    assert "30 dias" in privacy.plain
     [help_message] = await user.ask("/help")
     assert "/language" in help_message.plain
     assert pt.gettext("Choose your language") in help_message.plain

@@ -73,7 +73,7 @@ def test_a_missing_locale_is_reported_unless_it_falls_back(content: Path) -> Non
     assert len(problems) == 3
     assert all(p.startswith(str(content / "sw")) and ":0: missing" in p for p in problems)
     manifest = content / "content.toml"
-    manifest.write_text(manifest.read_text() + 'sw = ["*"]\n', encoding="utf-8")
+    manifest.write_text(manifest.read_text() + '[fallback]\nsw = ["*"]\n', encoding="utf-8")
     assert check_content(content) == []
     assert Content.load(content).petition("sw").locale == "en"
 
