@@ -15,7 +15,7 @@ import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -56,10 +56,8 @@ _OWNER_ONLY = 0o600
 
 def owner_only(path: Path) -> None:
     """Make a file readable and writable by its owner only (if it exists)."""
-    try:
+    with suppress(FileNotFoundError):
         os.chmod(path, _OWNER_ONLY)
-    except FileNotFoundError:
-        pass
 
 
 def _create_owner_only(path: Path) -> None:
@@ -180,11 +178,19 @@ class Database:
         periodic job or the next start-up finishes it (:meth:`finish_erasures`).
         """
         async with self.transaction(durable=True) as conn:
+            before = await self._total_changes()
             yield conn
-            await conn.execute(
-                "INSERT INTO pending_erasures (reason, at) VALUES (?, ?)", (reason, utc_now())
-            )
-        await self.finish_erasures()
+            changed = await self._total_changes() != before
+            if changed:
+                await conn.execute(
+                    "INSERT INTO pending_erasures (reason, at) VALUES (?, ?)", (reason, utc_now())
+                )
+        if changed:
+            await self.finish_erasures()
+
+    async def _total_changes(self) -> int:
+        rows = await self._conn.execute_fetchall("SELECT total_changes()")
+        return int(next(iter(rows))[0])
 
     async def pending_erasures(self) -> int:
         """Return how many erasures still wait for their checkpoint."""
