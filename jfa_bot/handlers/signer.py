@@ -264,12 +264,15 @@ async def mydata(update: Update, context: BotContext) -> None:
         return
     data = await context.store.personal_data.export(user.id)
     document = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False).encode()
-    await reply(update, _summary(context.t, data))
-    await chat.send_document(
+    summary = await reply(update, _summary(context.t, data))
+    sent = await chat.send_document(
         BytesIO(document),
         filename="my-jfa-data.json",
         caption=context.t.gettext("Here is everything we hold about you."),
     )
+    if data.get("signature") or data.get("requests"):  # both show the name
+        await remember_named(context, user.id, summary)
+        await remember_named(context, user.id, sent)
 
 
 def _summary(t: Translator, data: dict[str, Any]) -> str:
