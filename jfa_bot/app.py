@@ -294,7 +294,13 @@ async def _start_ops(
     app.bot_data[OPS_KEY] = ops
     if isinstance(app, InstrumentedApplication):
         app.on_update_handled = ops.record_update
-    if settings.http_port is not None and not app.bot_data.get(WEBHOOK_MODE_KEY):
+    # In webhook mode the webhook server answers these paths too; a separate port still
+    # helps there: the proxy forwards the webhook port, and /metrics stays private.
+    same_port = (
+        bool(app.bot_data.get(WEBHOOK_MODE_KEY))
+        and settings.http_port == settings.webhook_port != 0  # 0: any free port, two of them
+    )
+    if settings.http_port is not None and not same_port:
         server = OpsServer(ops, settings.http_listen, settings.http_port)
         await server.start()
         app.bot_data[OPS_SERVER_KEY] = server

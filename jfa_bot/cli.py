@@ -199,16 +199,30 @@ def _cmd_health(args: argparse.Namespace) -> int:
     return 0
 
 
+def _checkout_locales(start: Path) -> Path | None:
+    """Return the `locales/` of the source checkout holding `start`, if it is in one."""
+    for folder in (start, *start.parents):
+        if (folder / "locales" / "messages.pot").is_file() and (folder / "jfa_bot").is_dir():
+            return folder / "locales"
+    return None
+
+
 def _cmd_catalogs(args: argparse.Namespace) -> int:
     """Extract, update, compile or check the translation catalogs."""
     from jfa_bot import catalogs
     from jfa_bot.i18n import locales_dir
 
-    package_dir = Path(__file__).resolve().parent
-    folder = locales_dir()
     if args.action == "merge":
         base, ours, theirs, name = (Path(p) for p in args.paths)
         return catalogs.merge(base, ours, theirs, name)
+    # A translator works on the checkout they are in, not on the copy pip installed.
+    folder = Path(args.dir) if args.dir else _checkout_locales(Path.cwd()) or locales_dir()
+    folder = folder.resolve()
+    if not (folder / "messages.pot").is_file():
+        print(f"no catalogs in {folder} (no messages.pot)", file=sys.stderr)
+        return 2
+    sources = folder.parent / "jfa_bot"
+    package_dir = sources if sources.is_dir() else Path(__file__).resolve().parent
     if args.action == "update":
         catalogs.update(package_dir, folder)
         print(f"updated {folder}/messages.pot and every messages.po")
@@ -217,6 +231,7 @@ def _cmd_catalogs(args: argparse.Namespace) -> int:
         for path in catalogs.compile_all(folder):
             print(f"compiled {path}")
         return 0
+    print(f"checking {folder}")
     problems = catalogs.check(folder)
     for problem in problems:
         print(problem)
@@ -336,8 +351,15 @@ def _cmd_content(args: argparse.Namespace) -> int:
     problems = check_content(folder)
     for problem in problems:
         print(problem)
-    print(f"{len(problems)} problem(s) in {folder}" if problems else f"{folder}: content is valid")
-    return 1 if problems else 0
+    if problems:
+        print(f"{len(problems)} problem(s) in {folder}")
+        return 1
+    from jfa_bot.content.check import content_notes
+
+    for note in content_notes(folder):
+        print(f"note: {note}")
+    print(f"{folder}: content is valid")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -390,6 +412,11 @@ def build_parser() -> argparse.ArgumentParser:
     catalogs.add_argument("action", choices=["update", "check", "compile", "merge"])
     catalogs.add_argument(
         "paths", nargs="*", help="merge only: BASE OURS THEIRS PATH (a git merge driver)"
+    )
+    catalogs.add_argument(
+        "--dir",
+        help="the locales folder to work on (default: the checkout's locales/ when run "
+        "inside a source checkout, else the installed copy)",
     )
     catalogs.set_defaults(func=_cmd_catalogs)
     return parser

@@ -40,20 +40,20 @@ async def weekly_spotlight(context: BotContext) -> None:
     """Broadcast the current week's spotlight on schedule, and tell the organizers."""
     from jfa_bot.handlers.admin import start_broadcast
     from jfa_bot.handlers.resources import content_of
-    from jfa_bot.spotlight import current_week, week_variants
+    from jfa_bot.spotlight import campaign_week, week_extras, week_posts
 
     settings = context.settings
     content = content_of(context)
     today = dt.datetime.now(settings.zone).date()
-    week = current_week(
-        settings.campaign_start, today, content.spotlights(settings.default_locale)
-    )
-    if week is None:
-        log.warning("Scheduled spotlight skipped: there are no spotlight posts")
+    week = campaign_week(settings.campaign_start, today)
+    if week not in content.spotlights(settings.default_locale):
+        # An unwritten week sends nothing: an older post again would look like news.
+        log.warning("Scheduled spotlight skipped: week %d has no post", week)
         return
     t = Translator.for_locale(settings.default_locale)
     label = t.gettext("Week {n}").format(n=week)
-    variants = week_variants(content, week, context.bot.username)
+    posts = week_posts(content, week, context.bot.username)
+    variants = {locale: post.text for locale, post in posts.items()}
     report_to = settings.admin_ids[0] if settings.admin_ids else None
     broadcast_id, recipients = await start_broadcast(
         context,
@@ -62,6 +62,7 @@ async def weekly_spotlight(context: BotContext) -> None:
         variants=variants,
         created_by=None,
         report_chat_id=report_to,
+        extras=week_extras(posts),
     )
     for admin_id in settings.admin_ids:
         admin_t = await translator_for_user(context.store, settings, admin_id)

@@ -244,7 +244,7 @@ class BroadcastEngine:
                 try:
                     await self.sender.send(
                         claimed.user_id,
-                        broadcast.text_for(claimed.locale),
+                        broadcast.post_for(claimed.locale),
                         paid=self.config.paid and broadcast.paid,
                     )
                 except Exception as error:

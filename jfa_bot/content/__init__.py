@@ -36,6 +36,7 @@ MANIFEST = "content.toml"
 CONTENT_FILES = ("petition.toml", "resources.toml", "recommendations.toml")
 RECOMMENDATION_GROUPS = ("financing", "protection")
 SPOTLIGHTS = "spotlights.toml"  # optional per locale; missing posts use the default's
+SPOTLIGHT_TABLE = "spotlights"  # [spotlights] in the manifest: `weeks`, the campaign's length
 
 
 class ContentError(ValueError):
@@ -86,6 +87,7 @@ class Spotlight:
     locale: str
     title: str
     body: str
+    image: Path | None = None  # sent as a photo above (or with) the post
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +139,7 @@ class Content:
     default_locale: str
     locales: tuple[str, ...]
     fallback: dict[str, tuple[str, ...]]
+    campaign_weeks: int | None = None  # [spotlights] weeks: how many weeks the campaign has
     _snapshot: dict[tuple[str, ...], Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -154,6 +157,7 @@ class Content:
             default_locale=default_locale or str(manifest["default_locale"]),
             locales=tuple(manifest["locales"]),
             fallback={k: tuple(v) for k, v in manifest.get("fallback", {}).items()},
+            campaign_weeks=manifest.get(SPOTLIGHT_TABLE, {}).get("weeks"),
         )
         for locale in content.locales:  # read everything now: a snapshot of what was checked
             content.petition(locale)
@@ -204,6 +208,13 @@ class Content:
         return self._cached(
             ("spotlights", locale), lambda: _spotlights(self.directory / locale / SPOTLIGHTS)
         )
+
+    def unwritten_weeks(self) -> tuple[int, ...]:
+        """Return the campaign's weeks that have no post in any language yet."""
+        if not self.campaign_weeks:
+            return ()
+        written = set(self.spotlights(self.default_locale))
+        return tuple(w for w in range(1, self.campaign_weeks + 1) if w not in written)
 
     def spotlight_variants(self, week: int) -> dict[str, Spotlight]:
         """Return the week's post in every locale that has its own."""
@@ -259,6 +270,7 @@ def _spotlights(path: Path) -> dict[int, Spotlight]:
             path.parent.name,
             str(item["title"]).strip(),
             str(item["body"]).strip(),
+            (path.parent / str(item["image"])).resolve() if item.get("image") else None,
         )
         for item in data.get("week", [])
     }

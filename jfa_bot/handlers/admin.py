@@ -9,21 +9,24 @@ from __future__ import annotations
 import logging
 import re
 from html import escape
+from pathlib import Path
+from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from jfa_bot.broadcast.engine import BroadcastEngine
 from jfa_bot.broadcast.progress import ProgressReporter, state_name
 from jfa_bot.context import BotContext
+from jfa_bot.files import send_cached_photo
 from jfa_bot.handlers.common import is_private, reply
 from jfa_bot.handlers.fallback import not_understood
 from jfa_bot.handlers.resources import content_of
 from jfa_bot.i18n import LANGUAGE_NAMES
 from jfa_bot.keyboards import Kind, button, parse
-from jfa_bot.spotlight import week_variants
+from jfa_bot.spotlight import week_extras, week_posts
 from jfa_bot.store import Flow
 from jfa_bot.store.broadcasts import BroadcastKind, BroadcastState, DeliveryState
-from jfa_bot.telegram_html import HtmlParseError, parse_html_entities, utf16_len
+from jfa_bot.telegram_html import HtmlParseError, fits_caption, parse_html_entities, utf16_len
 
 __all__ = [
     "COMPOSE_KIND",
@@ -114,11 +117,12 @@ async def _preview(update: Update, context: BotContext, draft: Flow) -> None:
         await context.store.flows.delete(draft.user_id)
         await chat.send_message("\n".join(lines))
         return
+    extras: dict[str, dict[str, Any]] = draft.data.get("extras", {})
     for locale, text in variants.items():
         await chat.send_message(
             t.gettext("Preview — {language}:").format(language=LANGUAGE_NAMES[locale])
         )
-        await chat.send_message(text)
+        await _send_preview(context, chat.id, text, extras.get(locale, {}))
     counts = await context.store.broadcasts.subscribers_by_locale(settings.default_locale)
     total = sum(counts.values())
     default_name = LANGUAGE_NAMES[settings.default_locale]
@@ -157,6 +161,29 @@ async def _preview(update: Update, context: BotContext, draft: Flow) -> None:
     await chat.send_message("\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
 
 
+async def _send_preview(
+    context: BotContext, chat_id: int, text: str, extra: dict[str, Any]
+) -> None:
+    """Send one variant as its subscribers will get it: photo, text and buttons."""
+    rows = extra.get("buttons") or []
+    markup = (
+        InlineKeyboardMarkup(
+            [[InlineKeyboardButton(label, url=url) for label, url in row] for row in rows]
+        )
+        if rows
+        else None
+    )
+    photo = extra.get("photo")
+    if photo and fits_caption(text):
+        await send_cached_photo(
+            context.bot, context.store, chat_id, Path(photo), text, reply_markup=markup
+        )
+        return
+    if photo:
+        await send_cached_photo(context.bot, context.store, chat_id, Path(photo))
+    await context.bot.send_message(chat_id, text, reply_markup=markup)
+
+
 async def start_broadcast(
     context: BotContext,
     *,
@@ -166,6 +193,7 @@ async def start_broadcast(
     created_by: int | None,
     report_chat_id: int | None,
     report_message_id: int | None = None,
+    extras: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[int, int]:
     """Create and start a broadcast; return its id and the number of recipients."""
     settings = context.settings
@@ -178,6 +206,7 @@ async def start_broadcast(
         created_by=created_by,
         report_chat_id=report_chat_id,
         report_message_id=report_message_id,
+        extras=extras,
     )
     await context.store.audit.add(created_by, "broadcast_start", f"#{broadcast.id} {label}")
     await reporter_of(context).show(broadcast)
@@ -321,13 +350,19 @@ async def _choose_week(update: Update, context: BotContext, rest: list[str]) -> 
         return
     await query.answer()
     week = int(rest[0])
-    variants = week_variants(content_of(context), week, context.bot.username)
+    rendered = week_posts(content_of(context), week, context.bot.username)
+    variants = {locale: post.text for locale, post in rendered.items()}
     label = context.t.gettext("Week {n}").format(n=week)
     draft = await context.store.flows.start(
         query.from_user.id,
         DRAFT_KIND,
         "check",
-        {"variants": variants, "label": label, "kind": "spotlight"},
+        {
+            "variants": variants,
+            "label": label,
+            "kind": "spotlight",
+            "extras": week_extras(rendered),
+        },
     )
     await _preview(update, context, draft)
 
@@ -411,6 +446,7 @@ async def _go(update: Update, context: BotContext, rest: list[str]) -> None:
         created_by=flow.user_id,
         report_chat_id=message.chat.id if message else flow.user_id,
         report_message_id=message.message_id if message else None,
+        extras=flow.data.get("extras"),
     )
     await context.store.flows.delete(flow.user_id)
 

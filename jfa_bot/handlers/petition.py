@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 FLOW_KIND = "sign"
 #: Bump when the consent screen's wording changes: each signature records it.
 #: 2026-11-2: the hand-over choice names the organisation too, and counts are what is
-#: shared by default. Signatures under 2026-11-1 stay valid: their "Yes, hand over my name and organisation" was an
+#: shared by default. Signatures under 2026-11-1 stay valid: their "Show my name" was an
 #: explicit yes to the list that carried the organisation as well.
 CONSENT_VERSION = "2026-11-2"
 _TEXT_LIMIT = 100

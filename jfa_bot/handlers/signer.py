@@ -203,7 +203,12 @@ async def withdraw(update: Update, context: BotContext) -> None:
         "Withdraw your signature? Your name and details are removed from the petition "
         "and the count goes down by one."
     )
-    await _confirm(update, context, question, t.gettext("Yes, withdraw my signature"), "wd_yes")
+    # Translators: the "no" answer to "Withdraw your signature?".
+    # What is kept is the signature: make the words agree with it.
+    no = t.gettext("No, keep my signature")
+    await _confirm(
+        update, context, question, t.gettext("Yes, withdraw my signature"), "wd_yes", no
+    )
 
 
 def _expiry_note(t: Translator) -> str:
@@ -215,7 +220,7 @@ def _expiry_note(t: Translator) -> str:
 
 
 async def _confirm(
-    update: Update, context: BotContext, question: str, yes: str, action: str
+    update: Update, context: BotContext, question: str, yes: str, action: str, no: str
 ) -> None:
     """Ask a yes/no question whose "yes" button runs `action`, for this user, briefly."""
     t = context.t
@@ -225,7 +230,7 @@ async def _confirm(
     minute, mac = confirmations.issue(context.settings.token(), user.id, action)
     rows = [
         [button(yes, Kind.SIGNER, action, minute, mac)],
-        [button(t.gettext("No, keep it"), Kind.SIGNER, "keep")],
+        [button(no, Kind.SIGNER, "keep")],
     ]
     await reply(update, f"{question}\n\n<i>{_expiry_note(t)}</i>", InlineKeyboardMarkup(rows))
 
@@ -240,7 +245,10 @@ async def forget(update: Update, context: BotContext) -> None:
         "consents, your subscription and your profile, and cannot be undone. "
         "The bot's messages here that show your name are deleted too."
     )
-    await _confirm(update, context, question, t.gettext("Yes, erase everything"), "forget_yes")
+    # Translators: the "no" answer to "Erase everything we hold about you?".
+    # What is kept is all of the person's data, not one thing.
+    no = t.gettext("No, keep my data")
+    await _confirm(update, context, question, t.gettext("Yes, erase everything"), "forget_yes", no)
 
 
 async def _ask_public(update: Update, context: BotContext) -> None:
@@ -251,9 +259,8 @@ async def _ask_public(update: Update, context: BotContext) -> None:
         "General Assembly? Governments and the campaign's organizers will see them. "
         "You can take them off again at any time."
     )
-    await _confirm(
-        update, context, question, t.gettext("Yes, hand over my name and organisation"), "pub_yes"
-    )
+    yes = t.gettext("Yes, hand over my name and organisation")
+    await _confirm(update, context, question, yes, "pub_yes", t.gettext("No, count me only"))
 
 
 async def mydata(update: Update, context: BotContext) -> None:

@@ -164,7 +164,13 @@ CREATE TABLE audit (
 ) STRICT;
 """
 
-_M5_ERASURE = """
+_M5_BROADCAST_EXTRAS = """
+-- JSON {locale: {"photo": absolute path or null, "buttons": [[[label, url], ...], ...]}}:
+-- a spotlight's image and link buttons in each language, frozen with the texts.
+ALTER TABLE broadcasts ADD COLUMN extras TEXT NOT NULL DEFAULT '{}';
+"""
+
+_M6_ERASURE = """
 -- An erasure-class write (forget, withdraw, a dropped form, retention) whose write-ahead
 -- log has not yet been checkpointed and truncated: start-up and a periodic job finish it.
 -- It says why and when, never about whom.
@@ -190,5 +196,6 @@ MIGRATIONS: tuple[str, ...] = (
     _M2_SIGNATURES,
     _M3_RESOURCES,
     _M4_BROADCASTS,
-    _M5_ERASURE,
+    _M5_BROADCAST_EXTRAS,
+    _M6_ERASURE,
 )

@@ -116,14 +116,16 @@ async def test_operator_reads_health_count_and_metrics_in_webhook_mode(
             "webhook_url": "http://127.0.0.1:1/telegram",
             "webhook_port": 0,
             "webhook_secret": SecretStr(secret),
-            "http_port": 0,  # ignored in webhook mode: the webhook server answers
+            "http_port": 0,  # a private port besides the public webhook port
         }
     )
     app = build_application(settings)
     async with webhook_running(app, settings) as server:
         await app.bot.set_webhook(f"http://127.0.0.1:{server.port}/telegram", secret_token=secret)
-        assert OPS_SERVER_KEY not in app.bot_data
         await check_the_three_endpoints(server.port, sandbox)
+        private: OpsServer = app.bot_data[OPS_SERVER_KEY]
+        status, _, body = await get(private.port, "/count.json")
+        assert status == 200 and json.loads(body)["total"] == 2
 
 
 async def test_health_fails_when_a_running_broadcast_has_no_task(
@@ -242,3 +244,21 @@ async def test_start_up_survives_a_network_blip(sandbox: BotApiServer, run_bot: 
         [welcome] = await sandbox.user(4501, language_code="en").ask("/start")
         assert welcome.plain.startswith("Justice For All")
         assert app.running
+
+
+async def test_the_container_health_check_asks_the_running_bot(
+    sandbox: BotApiServer,
+    run_bot: BotRunner,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from jfa_bot.cli import main
+
+    async with run_bot(http_port=0) as app:
+        port = app.bot_data[OPS_SERVER_KEY].port
+        monkeypatch.setenv("JFA_HTTP_PORT", str(port))
+        assert await asyncio.to_thread(main, ["health"]) == 0
+        assert json.loads(capsys.readouterr().out)["status"] == "ok"
+    # The bot has stopped: nothing answers on that port any more.
+    assert await asyncio.to_thread(main, ["health"]) == 1
+    assert "unhealthy: the bot does not answer" in capsys.readouterr().err

@@ -11,7 +11,12 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from jfa_bot.broadcast.engine import BroadcastEngine, EngineConfig
 from jfa_bot.broadcast.pacer import Pacer
 from jfa_bot.store import Store
-from jfa_bot.store.broadcasts import BroadcastKind, BroadcastState, DeliveryState
+from jfa_bot.store.broadcasts import (
+    BroadcastKind,
+    BroadcastPost,
+    BroadcastState,
+    DeliveryState,
+)
 
 
 class FakeTelegram:
@@ -23,13 +28,13 @@ class FakeTelegram:
         self.script: dict[int, list[Exception]] = {}
         self.calls = 0
 
-    async def send(self, chat_id: int, text: str, *, paid: bool) -> None:
+    async def send(self, chat_id: int, post: BroadcastPost, *, paid: bool) -> None:
         self.calls += 1
         failures = self.script.get(chat_id)
         if failures:
             raise failures.pop(0)
         self.delivered[chat_id] += 1
-        self.texts[chat_id] = text
+        self.texts[chat_id] = post.text
 
 
 async def subscribers(store: Store, ids: range, locale: str = "en") -> None:
