@@ -321,7 +321,7 @@ async def test_a_supporter_subscribes_catches_up_and_unsubscribes(
     )
     # The weeks already published, as buttons: the sample has Week 9 only, in French.
     labels = [b.text for row in done.buttons for b in row]
-    assert labels == ["Semaine 9\u00a0: l'engagement citoyen"]
+    assert labels == ["Semaine 9\u00a0: l\u2019engagement citoyen"]
     [week] = await user.tap(done.buttons[0][0].callback_data)
     assert "s_week9" in week.plain
     assert "Micro Justicia" in week.plain and "Florence Project" in week.plain
