@@ -57,6 +57,7 @@ from jfa_bot.jobs import (
     announce_milestones,
     anonymise_old_signatures,
     close_idle_forms,
+    finish_erasures,
     weekly_spotlight,
 )
 from jfa_bot.keyboards import Kind
@@ -226,6 +227,9 @@ def build_application(
     register_handlers(app)
     assert app.job_queue is not None  # python-telegram-bot[job-queue] is a dependency
     app.job_queue.run_repeating(close_idle_forms, interval=60, first=60, name="close-idle-forms")
+    # An erasure whose checkpoint a reader blocked for too long is finished here (and at
+    # start-up): the erased name must not stay in the write-ahead log.
+    app.job_queue.run_repeating(finish_erasures, interval=60, first=60, name="finish-erasures")
     app.job_queue.run_repeating(
         announce_milestones, interval=60, first=10, name="announce-milestones"
     )

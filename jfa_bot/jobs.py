@@ -16,6 +16,7 @@ __all__ = [
     "announce_milestones",
     "anonymise_old_signatures",
     "close_idle_forms",
+    "finish_erasures",
     "weekly_spotlight",
 ]
 
@@ -34,6 +35,12 @@ async def close_idle_forms(context: BotContext) -> None:
             await context.bot.send_message(flow.user_id, timed_out_text(t, minutes))
         except TelegramError as error:
             log.info("Could not tell user about their closed form: %s", error)
+
+
+async def finish_erasures(context: BotContext) -> None:
+    """Finish erasures whose checkpoint a reader blocked (their record says one is owed)."""
+    if not await context.store.db.finish_erasures():
+        log.warning("An erasure is still waiting for its checkpoint; retrying in a minute")
 
 
 async def weekly_spotlight(context: BotContext) -> None:
