@@ -58,6 +58,7 @@ from jfa_bot.jobs import (
     anonymise_old_signatures,
     catch_up_weekly_spotlight,
     close_idle_forms,
+    finish_erasures,
     weekly_spotlight,
 )
 from jfa_bot.keyboards import Kind
@@ -197,6 +198,8 @@ def build_application(
     # One pacer for replies and broadcasts, so together they never pass Telegram's limits.
     pacer = Pacer(settings.send_rate, limit=settings.rate_limit, paid=settings.paid_broadcast)
     protect_secret(settings.token())
+    if settings.webhook_secret is not None:  # as powerful as the token: never logged
+        protect_secret(settings.webhook_secret.get_secret_value())
     defaults = Defaults(
         parse_mode=ParseMode.HTML,
         link_preview_options=LinkPreviewOptions(is_disabled=True),
@@ -229,6 +232,9 @@ def build_application(
     register_handlers(app)
     assert app.job_queue is not None  # python-telegram-bot[job-queue] is a dependency
     app.job_queue.run_repeating(close_idle_forms, interval=60, first=60, name="close-idle-forms")
+    # An erasure whose checkpoint a reader blocked for too long is finished here (and at
+    # start-up): the erased name must not stay in the write-ahead log.
+    app.job_queue.run_repeating(finish_erasures, interval=60, first=60, name="finish-erasures")
     app.job_queue.run_repeating(
         announce_milestones, interval=60, first=10, name="announce-milestones"
     )

@@ -18,6 +18,7 @@ __all__ = [
     "anonymise_old_signatures",
     "catch_up_weekly_spotlight",
     "close_idle_forms",
+    "finish_erasures",
     "last_scheduled",
     "weekly_spotlight",
 ]
@@ -74,6 +75,12 @@ async def catch_up_weekly_spotlight(context: BotContext) -> None:
         return  # nobody was waiting for that post
     log.warning("The weekly spotlight due at %s was missed while the bot was down", moment)
     await _send_weekly_spotlight(context, missed=slot)
+
+
+async def finish_erasures(context: BotContext) -> None:
+    """Finish erasures whose checkpoint a reader blocked (their record says one is owed)."""
+    if not await context.store.db.finish_erasures():
+        log.warning("An erasure is still waiting for its checkpoint; retrying in a minute")
 
 
 async def weekly_spotlight(context: BotContext) -> None:
