@@ -14,7 +14,7 @@ import asyncio
 import datetime as dt
 import logging
 
-from benchmarks import bench_broadcast, bench_signing
+from benchmarks import bench_broadcast, bench_countries, bench_ops, bench_signing
 from benchmarks.common import HERE, Result, table, versions
 
 
@@ -24,6 +24,8 @@ async def _all(quick: bool) -> list[Result]:
     results.append(await bench_broadcast.paid_tier(5000 if quick else 20000))
     results.append(bench_broadcast.memory(10_000, 100_000 if quick else 1_000_000))
     results.append(await bench_broadcast.cold_start())
+    results += bench_countries.run()
+    results += await bench_ops.run(quick)
     return results
 
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any, cast
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
@@ -25,6 +28,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from jfa_bot.alerts import ALERTS_KEY, OrganizerAlerts
 from jfa_bot.broadcast.engine import BroadcastEngine, EngineConfig
 from jfa_bot.broadcast.pacer import Pacer, PacingRateLimiter
 from jfa_bot.broadcast.progress import ProgressReporter
@@ -39,6 +43,7 @@ from jfa_bot.handlers import (
     info,
     inline,
     language,
+    membership,
     organizer,
     petition,
     requests,
@@ -52,17 +57,28 @@ from jfa_bot.i18n import Translator
 from jfa_bot.jobs import (
     announce_milestones,
     anonymise_old_signatures,
+    catch_up_weekly_spotlight,
     close_idle_forms,
+    finish_erasures,
     weekly_spotlight,
 )
 from jfa_bot.keyboards import Kind
 from jfa_bot.logs import protect_secret, quiet_http_loggers
+from jfa_bot.ops import OpsServer, OpsState
 from jfa_bot.processing import OrderedUpdateProcessor
 from jfa_bot.request import AiohttpRequest
 from jfa_bot.settings import Settings
 from jfa_bot.store import Store
 
-__all__ = ["JfaApplication", "build_application", "running", "stop_application"]
+__all__ = [
+    "BOOTSTRAP_RETRIES",
+    "InstrumentedApplication",
+    "JfaApplication",
+    "build_application",
+    "retry_network",
+    "running",
+    "stop_application",
+]
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +91,31 @@ PACER_KEY = "pacer"
 PROCESSOR_KEY = "processor"
 REQUEST_KEY = "request"
 REPORTER_KEY = "reporter"
+LIMITER_KEY = "limiter"
+OPS_KEY = "ops"
+OPS_SERVER_KEY = "ops_server"
+#: Set by webhook mode: its own server serves the operations paths.
+WEBHOOK_MODE_KEY = "webhook_mode"
+#: Start-up tries on network errors (about 5 minutes with PTB's growing pauses).
+BOOTSTRAP_RETRIES = 15
 PRIVATE = filters.ChatType.PRIVATE
+
+
+class InstrumentedApplication(Application):
+    """PTB's Application that reports each handled update and how long it took."""
+
+    #: Called with the seconds an update took, after its handlers finished.
+    on_update_handled: Callable[[float], None] | None = None
+
+    async def process_update(self, update: object) -> None:
+        """Process the update as PTB does, timing it."""
+        started = time.perf_counter()
+        try:
+            await super().process_update(update)
+        finally:
+            hook = self.on_update_handled
+            if hook is not None:
+                hook(time.perf_counter() - started)
 
 
 def _data(kind: Kind) -> str:
@@ -89,8 +129,12 @@ def register_handlers(app: JfaApplication) -> None:
     app.add_handler(TypeHandler(Update, remember_user), group=-1)
 
     handlers = [
-        # In groups the bot only invites people to a private chat.
-        MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, fallback.point_to_private_chat),
+        # In groups the bot only invites people to a private chat, and only when a command
+        # is addressed to it (or to no bot): /start@OtherBot is another bot's business.
+        MessageHandler(
+            filters.ChatType.GROUPS & filters.COMMAND & fallback.FOR_THIS_BOT,
+            fallback.point_to_private_chat,
+        ),
         # Commands, private chats only.
         CommandHandler("start", start.start, PRIVATE),
         CommandHandler("help", info.help_command, PRIVATE),
@@ -132,6 +176,8 @@ def register_handlers(app: JfaApplication) -> None:
         CallbackQueryHandler(organizer.on_export_button, pattern=_data(Kind.EXPORT)),
         # Anything else pressed is stale or forged: answer it and change nothing.
         CallbackQueryHandler(expired_button),
+        # A person who blocks the bot in their private chat is marked at once.
+        ChatMemberHandler(membership.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
         # Sharing from any chat through inline mode.
         InlineQueryHandler(inline.share_card),
         # Unknown commands get a pointer to the menu, even in the middle of a form.
@@ -164,6 +210,8 @@ def build_application(
         chat_burst=settings.chat_burst,
     )
     protect_secret(settings.token())
+    if settings.webhook_secret is not None:  # as powerful as the token: never logged
+        protect_secret(settings.webhook_secret.get_secret_value())
     defaults = Defaults(
         parse_mode=ParseMode.HTML,
         link_preview_options=LinkPreviewOptions(is_disabled=True),
@@ -178,8 +226,10 @@ def build_application(
     api_request = request or AiohttpRequest(
         max(16, settings.broadcast_in_flight + 16), read_timeout=15.0
     )
+    limiter = PacingRateLimiter(pacer)
     app: JfaApplication = (
         ApplicationBuilder()
+        .application_class(InstrumentedApplication)
         .token(settings.token())
         .base_url(settings.api_base_url)
         .base_file_url(settings.file_base_url)
@@ -187,7 +237,7 @@ def build_application(
         .get_updates_request(request or AiohttpRequest(2, read_timeout=40.0))
         .concurrent_updates(processor)
         .context_types(ContextTypes(context=BotContext))
-        .rate_limiter(PacingRateLimiter(pacer))
+        .rate_limiter(limiter)
         .defaults(defaults)
         .post_init(_post_init)
         .post_stop(_post_stop)
@@ -199,6 +249,7 @@ def build_application(
     app.bot_data[PROCESSOR_KEY] = processor
     app.bot_data[REQUEST_KEY] = api_request
     processor.on_flood = partial(_warn_flooder, app)
+    app.bot_data[LIMITER_KEY] = limiter
     app.bot_data[CONTENT_KEY] = Content.load(settings.content_dir, settings.default_locale)
     if store is not None:
         app.bot_data[STORE_KEY] = store
@@ -206,6 +257,9 @@ def build_application(
     register_handlers(app)
     assert app.job_queue is not None  # python-telegram-bot[job-queue] is a dependency
     app.job_queue.run_repeating(close_idle_forms, interval=60, first=60, name="close-idle-forms")
+    # An erasure whose checkpoint a reader blocked for too long is finished here (and at
+    # start-up): the erased name must not stay in the write-ahead log.
+    app.job_queue.run_repeating(finish_erasures, interval=60, first=60, name="finish-erasures")
     app.job_queue.run_repeating(
         announce_milestones, interval=60, first=10, name="announce-milestones"
     )
@@ -221,6 +275,8 @@ def build_application(
             days=(settings.broadcast_weekday % 7,),
             name="weekly-spotlight",
         )
+        # A slot that passed while the bot was down is sent once, soon after start.
+        app.job_queue.run_once(catch_up_weekly_spotlight, when=1, name="missed-spotlight")
     return app
 
 
@@ -252,12 +308,43 @@ async def _post_init(app: JfaApplication) -> None:
         pacer=app.bot_data[PACER_KEY],
     )
     app.bot_data[ENGINE_KEY], app.bot_data[REPORTER_KEY] = engine, reporter
+    alerts = OrganizerAlerts(app.bot, store, settings)
+    app.bot_data[ALERTS_KEY] = alerts
+    engine.on_crash = lambda broadcast_id, error: alerts.report_soon(
+        error, broadcast_id=broadcast_id
+    )
     await engine.resume_unfinished()
-    try:
-        await publish_bot_profile(app, settings)
-    except TelegramError as error:
-        # Menus are a convenience: the bot still works without them.
-        log.warning("Could not publish commands and descriptions: %s", error)
+    await _start_ops(app, settings, store, engine)
+    # Menus are a convenience: the bot works without them, so a failed call is logged.
+    await publish_bot_profile(app, settings)
+
+
+async def _start_ops(
+    app: JfaApplication, settings: Settings, store: Store, engine: BroadcastEngine
+) -> None:
+    """Keep the cached health and metrics; serve them in polling mode if asked to."""
+    ops = OpsState(
+        store,
+        settings,
+        engine=engine,
+        pacer=app.bot_data[PACER_KEY],
+        limiter=app.bot_data.get(LIMITER_KEY),
+        update_queue=app.update_queue,
+    )
+    await ops.start()
+    app.bot_data[OPS_KEY] = ops
+    if isinstance(app, InstrumentedApplication):
+        app.on_update_handled = ops.record_update
+    # In webhook mode the webhook server answers these paths too; a separate port still
+    # helps there: the proxy forwards the webhook port, and /metrics stays private.
+    same_port = (
+        bool(app.bot_data.get(WEBHOOK_MODE_KEY))
+        and settings.http_port == settings.webhook_port != 0  # 0: any free port, two of them
+    )
+    if settings.http_port is not None and not same_port:
+        server = OpsServer(ops, settings.http_listen, settings.http_port)
+        await server.start()
+        app.bot_data[OPS_SERVER_KEY] = server
 
 
 async def _warn_flooder(app: JfaApplication, update: Update) -> None:
@@ -281,9 +368,18 @@ async def _warn_flooder(app: JfaApplication, update: Update) -> None:
 
 async def _post_stop(app: JfaApplication) -> None:
     """Stop sending broadcasts; they stay `running` and resume at the next start."""
+    server: OpsServer | None = app.bot_data.pop(OPS_SERVER_KEY, None)
+    if server is not None:
+        await server.stop()
+    ops: OpsState | None = app.bot_data.pop(OPS_KEY, None)
+    if ops is not None:
+        await ops.stop()
     engine: BroadcastEngine | None = app.bot_data.get(ENGINE_KEY)
     if engine is not None:
         await engine.shutdown()
+    alerts: OrganizerAlerts | None = app.bot_data.get(ALERTS_KEY)
+    if alerts is not None:
+        await alerts.wait()
 
 
 async def _post_shutdown(app: JfaApplication) -> None:
@@ -293,43 +389,100 @@ async def _post_shutdown(app: JfaApplication) -> None:
         await store.close()
 
 
-async def publish_bot_profile(app: JfaApplication, settings: Settings) -> None:
-    """Set command menus (organizers' in their chats only) and descriptions per language."""
+async def publish_bot_profile(app: JfaApplication, settings: Settings) -> list[str]:
+    """Set command menus (organizers' in their chats only) and descriptions per language.
+
+    Each call stands alone: a failure (an organizer who never opened the bot makes Telegram
+    answer "chat not found" for their scope) is logged and the rest is still published.
+    Return the failures, one line each.
+    """
     bot = app.bot
+    failures: list[str] = []
+
+    async def attempt(what: str, call: Awaitable[object]) -> None:
+        try:
+            await call
+        except TelegramError as error:
+            failures.append(f"{what}: {error}")
+
     for locale in (None, *settings.locales):
         t = Translator.for_locale(locale or settings.default_locale)
+        language = locale or "default"
         commands = [BotCommand(name, text[:256]) for name, text in describe_commands(t)]
-        await bot.set_my_commands(commands, language_code=locale)
+        await attempt(
+            f"commands ({language})", bot.set_my_commands(commands, language_code=locale)
+        )
         organizer = [
             BotCommand(name, text[:256]) for name, text in describe_commands(t, organizer=True)
         ]
         for admin_id in settings.admin_ids:
-            await bot.set_my_commands(
-                organizer, scope=BotCommandScopeChat(admin_id), language_code=locale
+            await attempt(
+                f"organizer commands for chat {admin_id} ({language})",
+                bot.set_my_commands(
+                    organizer, scope=BotCommandScopeChat(admin_id), language_code=locale
+                ),
             )
-        await bot.set_my_description(
-            t.gettext(
-                "Justice For All asks world leaders to fund and protect grassroots justice "
-                "defenders. Sign the petition, get the Action Pack and the policy brief, and "
-                "follow the weekly spotlight."
+        await attempt(
+            f"description ({language})",
+            bot.set_my_description(
+                t.gettext(
+                    "Justice For All asks world leaders to fund and protect grassroots justice "
+                    "defenders. Sign the petition, get the Action Pack and the policy brief, and "
+                    "follow the weekly spotlight."
+                ),
+                language_code=locale,
             ),
-            language_code=locale,
         )
-        await bot.set_my_short_description(
-            t.gettext("Sign the petition to fund and protect grassroots justice defenders."),
-            language_code=locale,
+        await attempt(
+            f"short description ({language})",
+            bot.set_my_short_description(
+                t.gettext("Sign the petition to fund and protect grassroots justice defenders."),
+                language_code=locale,
+            ),
         )
+    for failure in failures:
+        log.warning("Could not publish %s", failure)
+    return failures
+
+
+async def retry_network(
+    action: Callable[[], Awaitable[object]],
+    what: str,
+    *,
+    retries: int = BOOTSTRAP_RETRIES,
+    first_pause: float = 1.0,
+) -> None:
+    """Run a start-up call, retrying network errors with growing pauses (up to 30 s).
+
+    A rejected token or a bad request is not a network blip: it is raised at once.
+    """
+    pause = first_pause
+    for attempt in range(retries + 1):
+        try:
+            await action()
+            return
+        except (InvalidToken, BadRequest):
+            raise
+        except NetworkError as error:
+            if attempt == retries:
+                raise
+            log.warning("%s failed (%s); trying again in %.0f s", what, error, pause)
+            await asyncio.sleep(pause)
+            pause = min(30.0, pause * 1.5)
 
 
 @asynccontextmanager
 async def running(app: JfaApplication, *, poll_timeout: int = 10) -> AsyncIterator[JfaApplication]:
     """Run the application by long polling inside an existing event loop."""
-    await app.initialize()
+    await retry_network(app.initialize, "Start-up (getMe)")
     if app.post_init:
         await app.post_init(app)
     assert app.updater is not None  # built with the default updater
     await app.updater.start_polling(
-        poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+        poll_interval=0.0,
+        timeout=poll_timeout,
+        allowed_updates=Update.ALL_TYPES,
+        bootstrap_retries=BOOTSTRAP_RETRIES,
     )
     await app.start()
     try:

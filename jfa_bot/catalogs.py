@@ -21,6 +21,7 @@ from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po, write_po
 
 from jfa_bot import __version__
+from jfa_bot.catalog_style import Glossary, style_problems
 from jfa_bot.settings import SUPPORTED_LOCALES
 
 __all__ = ["check", "compile_all", "extract", "merge", "placeholders", "update"]
@@ -192,6 +193,7 @@ def compile_all(locales_dir: Path, locales: Iterable[str] = SUPPORTED_LOCALES) -
 def check(locales_dir: Path, locales: Iterable[str] = SUPPORTED_LOCALES) -> list[str]:
     """Return `file:line: problem` for everything incomplete or inconsistent."""
     problems: list[str] = []
+    glossary = Glossary.load(locales_dir)
     template_path = locales_dir / f"{DOMAIN}.pot"
     with template_path.open("rb") as fp:
         template_ids = {m.id for m in read_po(fp) if m.id}
@@ -214,7 +216,10 @@ def check(locales_dir: Path, locales: Iterable[str] = SUPPORTED_LOCALES) -> list
             if not message.id:
                 continue
             seen.add(message.id)
-            problems += [f"{po_path}:{message.lineno}: {p}" for p in _problems(message, catalog)]
+            found = _problems(message, catalog)
+            if locale != _SOURCE_LOCALE:
+                found += _house_rules(message, locale, glossary)
+            problems += [f"{po_path}:{message.lineno}: {p}" for p in found]
         problems += [f"{po_path}:0: missing msgid {mid!r}" for mid in template_ids - seen]
     return problems
 
@@ -244,6 +249,19 @@ def _problems(message: Message, catalog: Catalog) -> list[str]:
         found.append(f"placeholders differ: {label!r}")
     if _tags(str(message.string)) != _tags(str(message.id)):
         found.append(f"HTML tags differ: {label!r}")
+    return found
+
+
+def _house_rules(message: Message, locale: str, glossary: Glossary) -> list[str]:
+    """Return the typography, bidi and glossary rules a translation breaks, once each."""
+    strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
+    label = message.id if isinstance(message.id, str) else message.id[0]
+    label = label if len(label) <= 50 else label[:47] + "..."
+    found: list[str] = []
+    for string in strings:
+        for problem in style_problems(str(string or ""), locale, glossary):
+            if f"{problem}: {label!r}" not in found:
+                found.append(f"{problem}: {label!r}")
     return found
 
 

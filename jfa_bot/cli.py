@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
+import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from jfa_bot import __version__
-from jfa_bot.logs import setup_logging
+from jfa_bot.logs import install_excepthooks, redact, register_secret, setup_logging
 from jfa_bot.settings import Settings, describe_errors
 
 __all__ = ["main"]
 
 EXIT_CONFIG = 2
+BACKUP_PREFIX = "jfa-backup-"
+_ALL_INTERFACES = ("0.0.0.0", "::")  # noqa: S104  (listen addresses, asked on loopback)
 
 _GETTING_STARTED = """\
 error: JFA_BOT_TOKEN is not set.
@@ -30,11 +35,44 @@ error: JFA_BOT_TOKEN is not set.
 def _load_settings(**overrides: object) -> Settings:
     """Read the settings, or print one line per problem and exit with status 2."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]  # validated by pydantic
+        settings = Settings(**overrides)  # type: ignore[arg-type]  # validated by pydantic
     except ValidationError as error:
         for line in describe_errors(error):
             print(f"error: {line}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG) from None
+    # Whatever fails from here on, neither secret is ever printed.
+    if settings.bot_token is not None:
+        register_secret(settings.token())
+    if settings.webhook_secret is not None:
+        register_secret(settings.webhook_secret.get_secret_value())
+    return settings
+
+
+def _database_folder_problem(db_path: Path) -> str | None:
+    """Return one line saying why the database cannot be written there, or None if it can."""
+    folder = db_path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # Create a file, as SQLite will: this also catches read-only mounts and ownership.
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+        if db_path.exists() and not os.access(db_path, os.R_OK | os.W_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as error:
+        return (
+            f"error: the database folder {folder} is not writable by this user "
+            f"(uid {os.getuid()}): {error.strerror}; give it to this user (in the image: "
+            f"chown 10001 /data) or set JFA_DB_PATH"
+        )
+    return None
+
+
+def _write_owner_only(path: Path, data: bytes) -> None:
+    """Write a file only its owner can read (exports and backups hold personal data)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+    with os.fdopen(fd, "wb") as file:
+        file.write(data)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -43,10 +81,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if settings.bot_token is None:
         print(_GETTING_STARTED, file=sys.stderr)
         return EXIT_CONFIG
-    setup_logging(settings.log_level, secrets=[settings.token()])
+    problem = _database_folder_problem(settings.db_path)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_CONFIG
+    setup_logging(settings.log_level, secrets=[settings.token()], log_format=settings.log_format)
     from telegram import Update
 
-    from jfa_bot.app import build_application
+    from jfa_bot.app import BOOTSTRAP_RETRIES, build_application
     from jfa_bot.content import ContentError
 
     try:
@@ -67,7 +109,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         asyncio.run(run_webhook(app, settings))
         return 0
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    # A network blip at start-up is retried (growing pauses) instead of ending the bot.
+    app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=BOOTSTRAP_RETRIES)
     return 0
 
 
@@ -79,14 +122,20 @@ def _cmd_try(args: argparse.Namespace) -> int:
     setup_logging(args.log_level or "WARNING")
     with tempfile.TemporaryDirectory(prefix="jfa-try-") as tmp:
         db_path = Path(args.db) if args.db else Path(tmp) / "try.sqlite3"
-        asyncio.run(run_tryout(base, db_path=db_path, language_code=args.lang))
+        asyncio.run(
+            run_tryout(base, db_path=db_path, language_code=args.lang, organizer=args.organizer)
+        )
     return 0
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
     """Apply pending database migrations and report the schema version."""
     settings = _load_settings()
-    setup_logging(settings.log_level)
+    problem = _database_folder_problem(settings.db_path)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_CONFIG
+    setup_logging(settings.log_level, log_format=settings.log_format)
     from jfa_bot.store import Database
 
     async def migrate() -> tuple[list[int], int]:
@@ -103,9 +152,31 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _http_health(host: str, port: int) -> int:
+    """Ask the running bot's /healthz; exit 0 on 200."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=10) as answer:
+            print(answer.read().decode("utf-8", "replace"))
+            return 0
+    except urllib.error.HTTPError as error:
+        print(f"unhealthy: {error.read().decode('utf-8', 'replace')}", file=sys.stderr)
+    except OSError as error:
+        print(f"unhealthy: the bot does not answer on {host}:{port}: {error}", file=sys.stderr)
+    return 1
+
+
 def _cmd_health(args: argparse.Namespace) -> int:
-    """Exit 0 when the database opens, is sound and its schema is current."""
+    """Exit 0 when the running bot says it is healthy, or (no server) the database is sound."""
     settings = _load_settings()
+    if settings.http_port:
+        # The bot's own cached verdict: cheap, and no second reader on a big database.
+        host = settings.http_listen
+        if host in _ALL_INTERFACES:
+            host = "127.0.0.1"
+        return _http_health(host, settings.http_port)
     from jfa_bot.store import Database
     from jfa_bot.store.migrations import MIGRATIONS
 
@@ -130,16 +201,30 @@ def _cmd_health(args: argparse.Namespace) -> int:
     return 0
 
 
+def _checkout_locales(start: Path) -> Path | None:
+    """Return the `locales/` of the source checkout holding `start`, if it is in one."""
+    for folder in (start, *start.parents):
+        if (folder / "locales" / "messages.pot").is_file() and (folder / "jfa_bot").is_dir():
+            return folder / "locales"
+    return None
+
+
 def _cmd_catalogs(args: argparse.Namespace) -> int:
     """Extract, update, compile or check the translation catalogs."""
     from jfa_bot import catalogs
     from jfa_bot.i18n import locales_dir
 
-    package_dir = Path(__file__).resolve().parent
-    folder = locales_dir()
     if args.action == "merge":
         base, ours, theirs, name = (Path(p) for p in args.paths)
         return catalogs.merge(base, ours, theirs, name)
+    # A translator works on the checkout they are in, not on the copy pip installed.
+    folder = Path(args.dir) if args.dir else _checkout_locales(Path.cwd()) or locales_dir()
+    folder = folder.resolve()
+    if not (folder / "messages.pot").is_file():
+        print(f"no catalogs in {folder} (no messages.pot)", file=sys.stderr)
+        return 2
+    sources = folder.parent / "jfa_bot"
+    package_dir = sources if sources.is_dir() else Path(__file__).resolve().parent
     if args.action == "update":
         catalogs.update(package_dir, folder)
         print(f"updated {folder}/messages.pot and every messages.po")
@@ -148,6 +233,7 @@ def _cmd_catalogs(args: argparse.Namespace) -> int:
         for path in catalogs.compile_all(folder):
             print(f"compiled {path}")
         return 0
+    print(f"checking {folder}")
     problems = catalogs.check(folder)
     for problem in problems:
         print(problem)
@@ -164,9 +250,13 @@ def _cmd_backup(args: argparse.Namespace) -> int:
         print(f"error: {settings.db_path} does not exist", file=sys.stderr)
         return 1
     target = Path(args.path)
+    rotate = target.is_dir()  # a folder: a dated file in it, and old ones deleted
+    if rotate:
+        target = target / time.strftime(f"{BACKUP_PREFIX}%Y%m%dT%H%M%SZ.sqlite3", time.gmtime())
     try:
         source = sqlite3.connect(f"file:{settings.db_path}?mode=ro", uri=True)
         try:
+            _write_owner_only(target, b"")  # created 0600 before SQLite fills it
             destination = sqlite3.connect(target)
             try:
                 source.backup(destination)
@@ -174,11 +264,25 @@ def _cmd_backup(args: argparse.Namespace) -> int:
                 destination.close()
         finally:
             source.close()
-    except sqlite3.Error as error:
+    except (sqlite3.Error, OSError) as error:
         print(f"error: could not write the backup to {target}: {error}", file=sys.stderr)
         return 1
     print(f"backed up {settings.db_path} to {target}")
+    if rotate:
+        for old in _prune_backups(target.parent, settings.backup_retention_days):
+            print(f"deleted {old} (older than {settings.backup_retention_days} days)")
     return 0
+
+
+def _prune_backups(folder: Path, days: int) -> list[Path]:
+    """Delete this command's backups in `folder` older than `days`: erased data expires."""
+    cutoff = time.time() - days * 86400
+    deleted = []
+    for path in sorted(folder.glob(f"{BACKUP_PREFIX}*.sqlite3")):
+        if path.stat().st_mtime < cutoff:
+            path.unlink()
+            deleted.append(path)
+    return deleted
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:
@@ -223,7 +327,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     data = asyncio.run(build())
     try:
-        Path(args.path).write_bytes(data)
+        _write_owner_only(Path(args.path), data)
     except OSError as error:
         print(f"error: could not write {args.path}: {error.strerror}", file=sys.stderr)
         return 1
@@ -242,14 +346,22 @@ def _cmd_content(args: argparse.Namespace) -> int:
 
         for source in sorted(folder.glob("*/action-pack.txt")):
             target = source.with_suffix(".pdf")
-            target.write_bytes(text_to_pdf(source.read_text(encoding="utf-8")))
+            text = source.read_text(encoding="utf-8")
+            target.write_bytes(text_to_pdf(text, locale=source.parent.name))
             print(f"wrote {target}")
         return 0
     problems = check_content(folder)
     for problem in problems:
         print(problem)
-    print(f"{len(problems)} problem(s) in {folder}" if problems else f"{folder}: content is valid")
-    return 1 if problems else 0
+    if problems:
+        print(f"{len(problems)} problem(s) in {folder}")
+        return 1
+    from jfa_bot.content.check import content_notes
+
+    for note in content_notes(folder):
+        print(f"note: {note}")
+    print(f"{folder}: content is valid")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -267,7 +379,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_cmd_run)
 
     backup = sub.add_parser("backup", help="copy the database safely while the bot runs")
-    backup.add_argument("path", help="the backup file to write")
+    backup.add_argument(
+        "path",
+        help="the backup file to write, or a folder: a dated file in it, and its backups "
+        "older than JFA_BACKUP_RETENTION_DAYS deleted",
+    )
     backup.set_defaults(func=_cmd_backup)
 
     sub.add_parser("stats", help="print the campaign's figures").set_defaults(func=_cmd_stats)
@@ -282,6 +398,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tryout.add_argument("--lang", default="en", help="your simulated Telegram language (en)")
     tryout.add_argument("--db", help="keep the database in this file instead of a temporary one")
+    tryout.add_argument(
+        "--organizer",
+        action="store_true",
+        help="chat as an organizer: /broadcast, /broadcasts, /stats, /export, /audit, /reload",
+    )
     tryout.add_argument("--log-level", help="show the bot's logs at this level (WARNING)")
     tryout.set_defaults(func=_cmd_try)
 
@@ -299,6 +420,11 @@ def build_parser() -> argparse.ArgumentParser:
     catalogs.add_argument(
         "paths", nargs="*", help="merge only: BASE OURS THEIRS PATH (a git merge driver)"
     )
+    catalogs.add_argument(
+        "--dir",
+        help="the locales folder to work on (default: the checkout's locales/ when run "
+        "inside a source checkout, else the installed copy)",
+    )
     catalogs.set_defaults(func=_cmd_catalogs)
     return parser
 
@@ -306,10 +432,25 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `jfa-bot` command line."""
     args = build_parser().parse_args(argv)
+    install_excepthooks()
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        from telegram.error import InvalidToken
+
+        if isinstance(error, InvalidToken):
+            # Its message quotes the token: one plain line instead of the traceback.
+            print(
+                "error: Telegram rejected the bot token (or JFA_API_BASE_URL does not lead "
+                "to the Bot API): check JFA_BOT_TOKEN and JFA_API_BASE_URL",
+                file=sys.stderr,
+            )
+            return EXIT_CONFIG
+        # Anything else: the traceback helps, with every secret taken out.
+        sys.stderr.write(redact("".join(traceback.format_exception(error))))
+        return 1
 
 
 if __name__ == "__main__":

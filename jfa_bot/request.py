@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from http import HTTPStatus
-from typing import Any
+from typing import Any, NoReturn
 
 import aiohttp
 from telegram.error import (
@@ -69,6 +69,10 @@ class AiohttpRequest(BaseRequest):
     def read_timeout(self) -> float | None:
         """Return the default read timeout (PTB adds it to getUpdates' long-poll timeout)."""
         return self._read_timeout
+
+    def session(self) -> aiohttp.ClientSession:
+        """Return the shared session, opening it if needed (inside the running loop)."""
+        return self._open()
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -157,7 +161,7 @@ class AiohttpRequest(BaseRequest):
             raise_for_answer(status, body)
 
 
-def raise_for_answer(status: int, body: bytes) -> None:
+def raise_for_answer(status: int, body: bytes) -> NoReturn:
     """Raise the PTB exception for a Bot API error answer (as PTB's own request does)."""
     try:
         answer = json.loads(body)

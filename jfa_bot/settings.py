@@ -3,6 +3,9 @@
 Every setting is documented in the README's configuration table; keep the two in step.
 Problems are reported as one line per variable by :func:`describe_errors`, never as a
 traceback, so an operator sees exactly which variable to fix.
+
+Secrets can also be files: with Docker secrets, `/run/secrets/jfa_bot_token` (the variable's
+name in lower case) holds the token. Environment variables win over those files.
 """
 
 from __future__ import annotations
@@ -10,13 +13,22 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
 
-__all__ = ["SUPPORTED_LOCALES", "Settings", "describe_errors"]
+__all__ = ["DOCKER_SECRETS_DIR", "SUPPORTED_LOCALES", "Settings", "describe_errors"]
+
+#: Where Docker (and compose) mount secrets; read when it exists.
+DOCKER_SECRETS_DIR = Path("/run/secrets")
 
 #: Locales with a complete catalog shipped in `locales/`.
 SUPPORTED_LOCALES: tuple[str, ...] = ("en", "fr", "es", "pt", "ar", "sw")
@@ -145,6 +157,42 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(
         default=None, description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token."
     )
+    http_listen: str = Field(
+        default="127.0.0.1", description="Address of the operations server (polling mode)."
+    )
+    http_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Port of /healthz, /count.json and /metrics in polling mode; unset: none.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text for people, json (one object a line) for collectors."
+    )
+    backup_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Days `jfa-bot backup DIR` keeps its backups; said in /privacy.",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Read Docker secrets from /run/secrets when that folder exists (no warning if not)."""
+        if (
+            isinstance(file_secret_settings, SecretsSettingsSource)
+            and file_secret_settings.secrets_dir is None
+            and DOCKER_SECRETS_DIR.is_dir()
+        ):
+            file_secret_settings.secrets_dir = DOCKER_SECRETS_DIR
+        return init_settings, env_settings, dotenv_settings, file_secret_settings
 
     @field_validator("webhook_secret")
     @classmethod

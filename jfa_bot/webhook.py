@@ -2,8 +2,12 @@
 
 Telegram sends each update as a POST with the `X-Telegram-Bot-Api-Secret-Token` header we
 gave in setWebhook; a request without the right secret is refused (403) and nothing is
-processed. `/healthz` reports whether the database answers and when the last update came.
-Put it behind a TLS reverse proxy (Telegram only calls HTTPS on ports 443, 80, 88, 8443).
+processed. A body that is not one update (a list, malformed JSON, no `update_id`) gets 400,
+and an `update_id` seen lately gets 200 without being processed again (Telegram resends
+an update it thinks was lost). None of these writes more than one short log line: an
+unauthenticated caller cannot fill the log. The same server answers /healthz, /count.json
+and /metrics (:mod:`jfa_bot.ops`). Put it behind a TLS reverse proxy (Telegram only calls
+HTTPS on ports 443, 80, 88, 8443).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import hmac
 import json
 import logging
 import signal
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from urllib.parse import urlsplit
@@ -21,10 +26,9 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from telegram import Update
 
-from jfa_bot.app import JfaApplication, stop_application
-from jfa_bot.context import STORE_KEY
+from jfa_bot.app import OPS_KEY, WEBHOOK_MODE_KEY, JfaApplication, retry_network, stop_application
+from jfa_bot.ops import OpsState
 from jfa_bot.settings import Settings
-from jfa_bot.store import Store
 
 __all__ = ["SECRET_HEADER", "WebhookServer", "run_webhook", "webhook_running"]
 
@@ -32,6 +36,8 @@ log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105  (a header name)
 _MAX_BODY = 1024 * 1024
+#: Update ids remembered to drop replays; Telegram's ids only grow, so a few thousand do.
+RECENT_UPDATES = 10_000
 
 
 class WebhookServer:
@@ -46,6 +52,9 @@ class WebhookServer:
         self._secret = settings.webhook_secret.get_secret_value()
         self.last_update: dt.datetime | None = None
         self.refused = 0
+        self.malformed = 0
+        self.replayed = 0
+        self._recent: OrderedDict[int, None] = OrderedDict()
         self._runner: web.AppRunner | None = None
         self.port = settings.webhook_port
 
@@ -53,40 +62,47 @@ class WebhookServer:
         """Return the aiohttp application with the webhook and health routes."""
         web_app = web.Application(client_max_size=_MAX_BODY)
         web_app.router.add_post(self.path, self._receive)
-        web_app.router.add_get("/healthz", self._health)
+        ops: OpsState | None = self.app.bot_data.get(OPS_KEY)
+        if ops is not None:
+            ops.add_routes(web_app)
         return web_app
 
+    def _has_secret(self, request: web.Request) -> bool:
+        # Header bytes that are not UTF-8 arrive as surrogates: compare bytes, never fail.
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
+        return hmac.compare_digest(given, self._secret.encode())
+
     async def _receive(self, request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), self._secret.encode()):
+        if not self._has_secret(request):
             self.refused += 1
             log.warning("Refused a webhook call without the right secret from %s", request.remote)
             return web.Response(status=403)
         try:
-            data = await request.json()
+            data = json.loads(await request.read())
+        except (ValueError, UnicodeDecodeError):
+            return self._malformed("not JSON")
+        update_id = data.get("update_id") if isinstance(data, dict) else None
+        if not isinstance(update_id, int) or isinstance(update_id, bool):
+            return self._malformed("not an update")
+        try:
             update = Update.de_json(data, self.app.bot)
-        except (json.JSONDecodeError, ValueError, KeyError, TypeError):
-            return web.Response(status=400)
-        if update is None:
-            return web.Response(status=400)
+        except Exception as error:  # any shape PTB cannot read is the caller's problem
+            return self._malformed(type(error).__name__)
+        if update_id in self._recent:
+            self.replayed += 1
+            log.info("Dropped update %d: it was already received", update_id)
+            return web.Response(status=200)
+        self._recent[update_id] = None
+        while len(self._recent) > RECENT_UPDATES:
+            self._recent.popitem(last=False)
         await self.app.update_queue.put(update)
         self.last_update = dt.datetime.now(dt.UTC)
         return web.Response(status=200)
 
-    async def _health(self, request: web.Request) -> web.Response:
-        store: Store | None = self.app.bot_data.get(STORE_KEY)
-        body: dict[str, object] = {
-            "last_update": self.last_update.isoformat() if self.last_update else None
-        }
-        try:
-            if store is None:
-                raise RuntimeError("store not open")
-            body["database"] = str(await store.db.scalar("PRAGMA quick_check"))
-            body["schema"] = await store.db.schema_version()
-        except Exception as error:
-            body["database"] = f"error: {type(error).__name__}"
-        status = 200 if body.get("database") == "ok" else 503
-        return web.json_response(body, status=status)
+    def _malformed(self, why: str) -> web.Response:
+        self.malformed += 1
+        log.warning("Refused a webhook body (%s)", why)
+        return web.Response(status=400)
 
     async def start(self) -> None:
         """Listen on the configured address and port (port 0 picks a free one)."""
@@ -108,16 +124,17 @@ class WebhookServer:
 async def webhook_running(app: JfaApplication, settings: Settings) -> AsyncIterator[WebhookServer]:
     """Run the Application fed by a webhook server, and register the webhook."""
     server = WebhookServer(app, settings)
-    await app.initialize()
+    app.bot_data[WEBHOOK_MODE_KEY] = True  # this server answers the operations paths
+    await retry_network(app.initialize, "Start-up (getMe)")
     if app.post_init:
         await app.post_init(app)
     await app.start()
     await server.start()
     assert settings.webhook_url is not None and settings.webhook_secret is not None
-    await app.bot.set_webhook(
-        settings.webhook_url,
-        secret_token=settings.webhook_secret.get_secret_value(),
-        allowed_updates=Update.ALL_TYPES,
+    url, secret = settings.webhook_url, settings.webhook_secret.get_secret_value()
+    await retry_network(
+        lambda: app.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES),
+        "setWebhook",
     )
     try:
         yield server

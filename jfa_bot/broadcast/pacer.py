@@ -29,6 +29,7 @@ trip: at 80 ms the most it allows is limit / 1.08 per second (measured in benchm
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import os
 import time
@@ -38,7 +39,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram.error import BadRequest, RetryAfter
+from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 
 __all__ = ["PACED", "SEND_ENDPOINTS", "Pacer", "PacingRateLimiter"]
@@ -177,6 +178,7 @@ class Pacer:
         self.broadcast_sends = 0
         self.chat_delays = 0  # 429s that delayed one chat only
         self.global_pauses = 0  # 429s taken as the overall limit
+        self.retry_afters = 0  # 429s received (read by /metrics)
         if wait_out_restart:
             # What a killed predecessor sent can arrive up to a window after it died, and
             # this process started after that: wait until a window after our own start.
@@ -196,6 +198,7 @@ class Pacer:
         own count says the window was full, or another chat was refused within the
         window; otherwise only this chat waits.
         """
+        self.retry_afters += 1
         now = self._clock()
         self._free.trim(now, self.window)
         full = self._free.in_flight + len(self._free.answered) >= self.limit
@@ -327,6 +330,8 @@ class PacingRateLimiter(BaseRateLimiter[dict[str, Any]]):
 
     def __init__(self, pacer: Pacer) -> None:
         self.pacer = pacer
+        #: Bot API calls that put a message in a chat, by outcome (read by /metrics).
+        self.outcomes: collections.Counter[str] = collections.Counter()
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -349,8 +354,9 @@ class PacingRateLimiter(BaseRateLimiter[dict[str, Any]]):
         for attempt in range(_REPLY_RETRIES + 1):
             slot = await self.pacer.acquire(chat_id, broadcast=False) if paced else None
             try:
-                return await callback(*args, **kwargs)
+                result = await callback(*args, **kwargs)
             except RetryAfter as error:
+                self._count(endpoint, "rate_limited")
                 wait = error.retry_after
                 seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
                 # Only this chat waits, unless the evidence says the bot's limit was hit.
@@ -366,6 +372,7 @@ class PacingRateLimiter(BaseRateLimiter[dict[str, Any]]):
                     await asyncio.sleep(seconds)
                 # A paced reply waits in the pacer for its chat (or everyone) to be free.
             except BadRequest as error:
+                self._count(endpoint, "refused")
                 # A button pressed while the bot was down can only be answered late:
                 # Telegram refuses the answer, but the press must still be handled.
                 late = "query is too old" in error.message.lower()
@@ -373,10 +380,20 @@ class PacingRateLimiter(BaseRateLimiter[dict[str, Any]]):
                     log.info("Answered a button press too late to show a notice: %s", error)
                     return False
                 raise
+            except TelegramError:
+                self._count(endpoint, "failed")
+                raise
+            else:
+                self._count(endpoint, "sent")
+                return result
             finally:
                 if slot is not None:
                     slot.done()
         raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _count(self, endpoint: str, outcome: str) -> None:
+        if endpoint in SEND_ENDPOINTS:
+            self.outcomes[outcome] += 1
 
 
 def _chat_of(data: dict[str, Any]) -> int | None:

@@ -8,11 +8,15 @@ so does Telegram refusing the bot itself (`InvalidToken` for 401/404, `Conflict`
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import json
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
+import aiohttp
 from telegram.error import (
     BadRequest,
     Conflict,
@@ -21,9 +25,12 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 
-from jfa_bot.request import AiohttpRequest
+from jfa_bot.request import AiohttpRequest, raise_for_answer
+from jfa_bot.store.broadcasts import BroadcastPost
+from jfa_bot.telegram_html import fits_caption
 
 __all__ = ["Failure", "LeanSender", "Sender", "classify"]
 
@@ -86,19 +93,22 @@ def classify(error: Exception) -> Classified:
 
 
 class Sender(Protocol):
-    """What the engine needs to deliver one message."""
+    """What the engine needs to deliver one post."""
 
-    async def send(self, chat_id: int, text: str, *, paid: bool) -> None:
-        """Send `text` (Telegram HTML) to `chat_id`; raise PTB's errors on failure."""
+    async def send(self, chat_id: int, post: BroadcastPost, *, paid: bool) -> None:
+        """Send `post` (Telegram HTML, maybe a photo) to `chat_id`; raise PTB's errors."""
 
 
 class LeanSender:
-    """Send broadcast messages straight to the Bot API on the bot's own HTTP stack.
+    """Send broadcast posts straight to the Bot API over one pooled aiohttp session.
 
     PTB builds a full `Message` object from every answer; a broadcast needs only "ok or
     which error", and at 1,000 messages a second that difference is most of the CPU. The
-    session and the error mapping (PTB's exception classes) are those of the replies'
-    `AiohttpRequest`, so `classify` treats both paths alike.
+    answers are mapped to PTB's exceptions so `classify` treats both paths alike.
+
+    A post with a photo is one `sendPhoto` with the post as caption when it fits, else a
+    `sendPhoto` then a `sendMessage`. Each image is uploaded once (the engine sends each
+    language's first post alone) and later sends reuse Telegram's file_id.
     """
 
     def __init__(
@@ -108,22 +118,91 @@ class LeanSender:
         *,
         request: AiohttpRequest | None = None,
         connections: int = 64,
+        timeout: float = 15.0,
     ) -> None:
-        self._url = f"{base_url}{token}/sendMessage"  # holds the token: never log it
+        self._base = f"{base_url}{token}/"  # holds the token: never log it
+        # The replies' HTTP stack (one session, one error mapping), or one of its own.
         self._owns_request = request is None
-        self._request = request or AiohttpRequest(connections)
+        self._request = request or AiohttpRequest(connections, read_timeout=timeout)
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._photo_ids: dict[str, str] = {}  # image path -> Telegram file_id
 
-    async def send(self, chat_id: int, text: str, *, paid: bool) -> None:
-        """Send one broadcast message; raise PTB's error classes on failure."""
-        payload: dict[str, object] = {
-            "chat_id": chat_id,
-            "text": text,
+    def _open(self) -> aiohttp.ClientSession:
+        return self._request.session()
+
+    async def send(self, chat_id: int, post: BroadcastPost, *, paid: bool) -> None:
+        """Send one broadcast post; raise PTB's error classes on failure."""
+        common: dict[str, object] = {"chat_id": chat_id}
+        if paid:
+            common["allow_paid_broadcast"] = True
+        rows: list[list[dict[str, str]]] = [
+            [{"text": t, "url": u} for t, u in row] for row in post.buttons
+        ]
+        if post.stop is not None:
+            label, data = post.stop
+            rows.append([{"text": label, "callback_data": data}])
+        markup = {"inline_keyboard": rows} if rows else None
+        message: dict[str, object] = {
+            **common,
+            "text": post.text,
             "parse_mode": "HTML",
             "link_preview_options": {"is_disabled": True},
         }
-        if paid:
-            payload["allow_paid_broadcast"] = True
-        await self._request.post_json(self._url, payload)
+        if markup is not None:
+            message["reply_markup"] = markup
+        if post.photo is None:
+            await self._call("sendMessage", message)
+            return
+        photo = dict(common)
+        as_caption = fits_caption(post.text)
+        if as_caption:
+            photo.update(caption=post.text, parse_mode="HTML")
+            if markup is not None:
+                photo["reply_markup"] = markup
+        await self._send_photo(post.photo, photo)
+        if not as_caption:
+            await self._call("sendMessage", message)
+
+    async def _send_photo(self, path: str, payload: dict[str, object]) -> None:
+        file_id = self._photo_ids.get(path)
+        if file_id is not None:
+            try:
+                await self._call("sendPhoto", {**payload, "photo": file_id})
+                return
+            except BadRequest as error:
+                if "file identifier" not in error.message.lower():
+                    raise
+                self._photo_ids.pop(path, None)  # Telegram forgot it: upload again
+        form = aiohttp.FormData()
+        for key, value in payload.items():
+            form.add_field(key, value if isinstance(value, str) else json.dumps(value))
+        data = await asyncio.to_thread(Path(path).read_bytes)
+        form.add_field("photo", data, filename=Path(path).name)
+        answer = await self._call("sendPhoto", form, parse=True)
+        sizes = (answer.get("result") or {}).get("photo") or []
+        if sizes:
+            self._photo_ids[path] = str(sizes[-1]["file_id"])
+
+    async def _call(
+        self, method: str, payload: dict[str, object] | aiohttp.FormData, *, parse: bool = False
+    ) -> dict[str, Any]:
+        session = self._open()
+        body_args: dict[str, Any] = (
+            {"data": payload} if isinstance(payload, aiohttp.FormData) else {"json": payload}
+        )
+        try:
+            async with session.post(
+                f"{self._base}{method}", timeout=self._timeout, **body_args
+            ) as response:
+                status = response.status
+                body = await response.read()
+        except TimeoutError as error:
+            raise TimedOut("Timed out") from error
+        except aiohttp.ClientError as error:
+            raise NetworkError(f"aiohttp.{type(error).__name__}") from error
+        if status == 200:
+            return dict(json.loads(body)) if parse else {}
+        raise_for_answer(status, body)
 
     async def close(self) -> None:
         """Close the connection pool if this sender opened it (the bot closes its own)."""

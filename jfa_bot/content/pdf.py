@@ -1,96 +1,94 @@
-"""A tiny PDF writer for the sample Action Pack (Latin-script text, built-in fonts).
+"""Build the sample Action Pack PDFs from their text, in any of the bot's languages.
 
-Deterministic output (no dates, no ids) so a rebuild changes the file, and so its hash
-and Telegram file_id, only when the text changes. Real editions are the organizers'.
+fpdf2 lays the text out, with HarfBuzz (uharfbuzz) shaping it: Arabic letters join and
+lines run right to left. The fonts are the Noto subsets under `fonts/` (SIL OFL, see
+`fonts/OFL.txt`): Noto Sans for Latin script, Noto Naskh Arabic for Arabic, each the
+other's fallback for the odd word in the other script. The output is deterministic (fixed
+creation date, producer and file id derived from the content), so a rebuild changes the
+file, its hash and its Telegram file_id only when the text does. Real editions are the
+organizers'.
 """
 
 from __future__ import annotations
 
-import textwrap
-import zlib
+from datetime import UTC, datetime
 
-__all__ = ["text_to_pdf"]
+from babel import Locale
+from fpdf import FPDF
+from fpdf.enums import Align, XPos, YPos
 
-_PAGE_W, _PAGE_H, _MARGIN = 595, 842, 56  # A4 in points
-_BODY, _TITLE, _HEADING = 11, 18, 13
-_WRAP = 88
+from jfa_bot.content import FONTS_DIR
+
+__all__ = ["is_rtl", "text_to_pdf"]
+
+_FAMILIES = {
+    "sans": ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf"),
+    "naskh": ("NotoNaskhArabic-Regular.ttf", "NotoNaskhArabic-Bold.ttf"),
+}
+_SCRIPT = {"ar": ("arab", "ara")}  # HarfBuzz script and OpenType language per locale
+# A fixed date: the PDF's bytes depend only on its text (and the fpdf2 version in the lock).
+_CREATED = datetime(2025, 1, 1, tzinfo=UTC)
+_BODY, _TITLE, _SUBTITLE, _HEADING = 11, 18, 13, 13
+_MARGIN = 20  # millimetres
 
 
-def _escape(line: str) -> bytes:
-    data = line.encode("cp1252", errors="replace")
-    return data.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+def is_rtl(locale: str) -> bool:
+    """Return whether the locale's script runs right to left (Arabic, Hebrew, Persian...)."""
+    return bool(Locale.parse(locale).text_direction == "rtl")
 
 
-def _layout(text: str) -> list[list[tuple[str, int, str]]]:
-    """Split the text into pages of (font, size, line); the first line is the title."""
-    lines: list[tuple[str, int, str]] = []
+def _is_heading(paragraph: str) -> bool:
+    # The sample's convention: a short line without a closing full stop is a heading.
+    stripped = paragraph.rstrip()
+    return len(stripped) < 60 and not stripped.endswith((".", "。", "۔"))
+
+
+def text_to_pdf(text: str, *, locale: str) -> bytes:
+    """Return an A4 PDF of the text: the first line is the title, short lines are headings."""
+    rtl = is_rtl(locale)
+    main, fallback = ("naskh", "sans") if locale in _SCRIPT else ("sans", "naskh")
     paragraphs = text.strip().split("\n")
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
+    pdf.set_auto_page_break(auto=True, margin=_MARGIN)
+    pdf.set_creation_date(_CREATED)
+    pdf.set_producer("JFA Bot")
+    pdf.set_creator("jfa-bot content pdf")
+    pdf.set_title(paragraphs[0].strip())
+    pdf.set_lang(locale)
+    for family, (regular, bold) in _FAMILIES.items():
+        pdf.add_font(family, "", FONTS_DIR / regular)
+        pdf.add_font(family, "B", FONTS_DIR / bold)
+    pdf.set_fallback_fonts([fallback], exact_match=False)
+    script, language = _SCRIPT.get(locale, (None, None))
+    pdf.set_text_shaping(
+        use_shaping_engine=True,
+        direction="rtl" if rtl else "ltr",
+        script=script,
+        language=language,
+    )
+    align = Align.R if rtl else Align.L
+    pdf.add_page()
     for index, paragraph in enumerate(paragraphs):
+        if not paragraph.strip():
+            pdf.ln(_BODY * 0.35)
+            continue
         if index == 0:
-            lines.append(("F2", _TITLE, paragraph))
-        elif not paragraph.strip():
-            lines.append(("F1", _BODY, ""))
-        elif len(paragraph) < 60 and not paragraph.rstrip().endswith("."):
-            lines.append(("F2", _HEADING, paragraph))
+            style, size = "B", _TITLE
+        elif index == 1 and _is_heading(paragraph):
+            style, size = "", _SUBTITLE
+        elif _is_heading(paragraph):
+            style, size = "B", _HEADING
+            pdf.ln(size * 0.2)
         else:
-            lines += [("F1", _BODY, part) for part in textwrap.wrap(paragraph, _WRAP)]
-    pages: list[list[tuple[str, int, str]]] = [[]]
-    y: float = _PAGE_H - _MARGIN
-    for font, size, line in lines:
-        step = size * 1.45
-        if y - step < _MARGIN:
-            pages.append([])
-            y = _PAGE_H - _MARGIN
-        pages[-1].append((font, size, line))
-        y -= step
-    return pages
-
-
-def text_to_pdf(text: str) -> bytes:
-    """Return a PDF document of the text, wrapped onto A4 pages."""
-    pages = _layout(text)
-    objects: list[bytes] = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"",  # the page tree, filled in below
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
-    ]
-    kids = []
-    for page in pages:
-        stream = [b"BT"]
-        y: float = _PAGE_H - _MARGIN
-        for font, size, line in page:
-            stream.append(
-                b"/%s %d Tf 1 0 0 1 %d %.1f Tm (%s) Tj"
-                % (font.encode(), size, _MARGIN, y - size, _escape(line))
-            )
-            y -= size * 1.45
-        stream.append(b"ET")
-        body = zlib.compress(b"\n".join(stream), 9)
-        objects.append(
-            b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(body), body)
+            style, size = "", _BODY
+        pdf.set_font(main, style, size)
+        pdf.multi_cell(
+            0,
+            size * 0.55,
+            paragraph.strip(),
+            align=align,
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
         )
-        content_ref = len(objects)
-        objects.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] "
-            b"/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents %d 0 R >>"
-            % (_PAGE_W, _PAGE_H, content_ref)
-        )
-        kids.append(len(objects))
-    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
-        b" ".join(b"%d 0 R" % k for k in kids),
-        len(kids),
-    )
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
+    return bytes(pdf.output())

@@ -8,6 +8,7 @@ import logging
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
+from jfa_bot.alerts import ALERTS_KEY, OrganizerAlerts
 from jfa_bot.context import BotContext
 from jfa_bot.handlers.common import is_private
 from jfa_bot.i18n import Translator
@@ -29,6 +30,9 @@ async def on_error(update: object, context: BotContext) -> None:
         log.warning("Network problem talking to Telegram: %s", error)
         return
     log.error("Unhandled error while processing an update", exc_info=error)
+    alerts: OrganizerAlerts | None = context.bot_data.get(ALERTS_KEY)
+    if alerts is not None and error is not None:
+        alerts.report_soon(error)  # rate-limited; names the error's kind and line only
     if not isinstance(update, Update) or not is_private(update):
         return
     if update.callback_query is not None:

@@ -22,7 +22,7 @@ from jfa_bot.handlers.admin import is_admin
 from jfa_bot.handlers.common import reply
 from jfa_bot.handlers.fallback import not_understood
 from jfa_bot.keyboards import Kind, button, parse
-from jfa_bot.reports import chart_png, collect_stats, stats_text
+from jfa_bot.reports import collect_stats, render_chart, stats_text
 
 __all__ = ["audit", "export_menu", "on_export_button", "reload_content", "stats"]
 
@@ -43,7 +43,9 @@ async def stats(update: Update, context: BotContext) -> None:
     figures = await collect_stats(context.store, context.settings.zone)
     await reply(update, stats_text(context.t, figures))
     if figures.total:
-        await chat.send_photo(BytesIO(chart_png(context.t, figures)), filename="signatures.png")
+        today = dt.datetime.now(context.settings.zone).date()
+        png = await render_chart(context.t, figures, today)  # drawn in a worker thread
+        await chat.send_photo(BytesIO(png), filename="signatures.png")
 
 
 async def audit(update: Update, context: BotContext) -> None:

@@ -42,6 +42,7 @@ class UpdateType(Enum):
     EDITED_MESSAGE = "edited_message"
     CALLBACK_QUERY = "callback_query"
     INLINE_QUERY = "inline_query"
+    MY_CHAT_MEMBER = "my_chat_member"
 
 
 class ApiError(Exception):

@@ -111,6 +111,28 @@ class Users:
         if rows:
             self._remember(User.from_row(rows[0]))
 
+    async def mark_blocked(self, user_id: int) -> bool:
+        """Record that the user blocked the bot: unsubscribed, with a consent record.
+
+        Return False if the user is unknown.
+        """
+        now = utc_now()
+        self.forget_cached(user_id)  # the cached row says "not blocked"
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE users SET blocked_at = ? WHERE user_id = ?", (now, user_id)
+            )
+            if cursor.rowcount == 0:
+                return False
+            cursor = await conn.execute("DELETE FROM subscriptions WHERE user_id = ?", (user_id,))
+            if cursor.rowcount:
+                await conn.execute(
+                    "INSERT INTO consents (user_id, kind, given, version, at) "
+                    "VALUES (?, 'updates', 0, 'blocked-the-bot', ?)",
+                    (user_id, now),
+                )
+        return True
+
     async def count(self) -> int:
         """Return how many users the bot has seen."""
         return int(await self._db.scalar("SELECT COUNT(*) FROM users") or 0)

@@ -123,8 +123,11 @@ async def test_deep_link_source_is_stored_and_bad_payloads_are_ignored(
     referrer: str | None,
 ) -> None:
     visitor = sandbox.user(105, language_code="en")
-    [welcome] = await visitor.ask(f"/start {payload}")
-    assert welcome.plain.startswith(WELCOME_START)
+    [landing] = await visitor.ask(f"/start {payload}")
+    if source or referrer:  # a campaign or share link opens the petition, one tap to sign
+        assert "✍️ Sign with another name" in landing.button_labels()
+    else:
+        assert landing.plain.startswith(WELCOME_START)
     store: Store = bot.bot_data["store"]
     user = await store.users.get(105)
     assert user is not None
@@ -158,7 +161,9 @@ async def test_privacy_and_help_answer_in_the_users_language(
     user = sandbox.user(107, language_code="pt-br")
     [privacy] = await user.ask("/privacy")
     assert privacy_text(pt) != privacy_text(EN)
-    assert privacy.plain == visible(privacy_text(pt))
+    assert privacy.plain == visible(privacy_text(pt, backup_days=30))
+    # How long backups keep what a person erased is said, in their language.
+    assert "30 dias" in privacy.plain
     [help_message] = await user.ask("/help")
     assert "/language" in help_message.plain
     assert pt.gettext("Choose your language") in help_message.plain

@@ -154,7 +154,52 @@ def test_stats_and_export_from_the_command_line(
     assert main(["stats"]) == 0
     out = capsys.readouterr().out
     assert "2 signatures" in out and "Tanzania: 2" in out and "1 signer withheld" in out
+    assert "Requests by country" not in out  # no header with nothing under it
     target = tmp_path / "signatures.csv"
     assert main(["export", "signatures", str(target)]) == 0
     text = target.read_text(encoding="utf-8-sig")
     assert "Signer Number1" in text and "Signer Number2" not in text
+
+
+def test_backups_into_a_folder_expire_after_the_retention_days(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+    import os
+    import time
+
+    db = tmp_path / "b.sqlite3"
+    asyncio.run(_seed(db))
+    monkeypatch.setenv("JFA_DB_PATH", str(db))
+    monkeypatch.setenv("JFA_BACKUP_RETENTION_DAYS", "7")
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    old, recent, other = (
+        folder / "jfa-backup-20260101T000000Z.sqlite3",
+        folder / "jfa-backup-20261125T000000Z.sqlite3",
+        folder / "notes.sqlite3",
+    )
+    for path, days in ((old, 8), (recent, 6), (other, 100)):
+        path.write_bytes(b"x")
+        at = time.time() - days * 86400
+        os.utime(path, (at, at))
+    assert main(["backup", str(folder)]) == 0
+    assert "deleted" in capsys.readouterr().out
+    names = sorted(p.name for p in folder.iterdir())
+    assert old.name not in names and recent.name in names and other.name in names
+    assert len([n for n in names if n.startswith("jfa-backup-")]) == 2
+
+
+def test_run_with_an_unwritable_database_folder_says_so_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the folder should be")
+    monkeypatch.setenv("JFA_BOT_TOKEN", "123456:TEST-token-for-the-stand-in")
+    monkeypatch.setenv("JFA_DB_PATH", str(blocker / "jfa_bot.sqlite3"))
+    for command in ("run", "migrate"):
+        assert main([command]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err
+        assert err.startswith(f"error: the database folder {blocker} is not writable")
+        assert "JFA_DB_PATH" in err

@@ -1,0 +1,264 @@
+"""An operator watches the bot: /healthz, /count.json and /metrics, alerts, blocked users."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import aiohttp
+import pytest
+from pydantic import SecretStr
+from telegram import Update
+from telegram.ext import CommandHandler, filters
+
+from jfa_bot.app import OPS_KEY, OPS_SERVER_KEY, JfaApplication, build_application
+from jfa_bot.context import BotContext
+from jfa_bot.ops import OpsServer, OpsState
+from jfa_bot.sandbox import BotApiServer
+from jfa_bot.sandbox.state import UpdateType
+from jfa_bot.settings import Settings
+from jfa_bot.store import Store
+from jfa_bot.store.broadcasts import BroadcastKind
+from jfa_bot.webhook import webhook_running
+from tests.conftest import ADMIN_ID, BotRunner
+from tests.e2e.test_petition import sign
+
+BOT_USER = {"id": 1, "is_bot": True, "first_name": "Bot"}
+
+
+def store_of(app: JfaApplication) -> Store:
+    store: Store = app.bot_data["store"]
+    return store
+
+
+async def get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
+    """GET a path of the bot's server on loopback: status, headers, body."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{port}{path}") as response,
+    ):
+        return response.status, dict(response.headers), await response.read()
+
+
+async def until(predicate: Any, seconds: float = 10.0) -> bool:
+    """Wait until an async predicate holds (event-free polling with a deadline)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if await predicate():
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def check_the_three_endpoints(port: int, sandbox: BotApiServer) -> None:
+    """Two people sign; the operator reads health, the public count and the metrics."""
+    await sign(
+        sandbox.user(4101, language_code="en"),
+        name="Amina Yusuf",
+        country_query="Kenya",
+        country="KE",
+        organisation="Kituo",
+    )
+    await sign(
+        sandbox.user(4102, language_code="en"), name="Juma", country_query="Kenya", country="KE"
+    )
+
+    status, headers, body = await get(port, "/healthz")
+    health = json.loads(body)
+    assert status == 200, health
+    assert health["status"] == "ok" and health["database"] == "ok"
+    assert health["last_update"] is not None
+    assert headers["Cache-Control"] == "no-store"
+
+    status, headers, body = await get(port, "/count.json")
+    assert status == 200
+    count = json.loads(body)
+    assert count["total"] == 2 and count["countries"] == {"KE": 2} and count["today"] == 2
+    assert count["updated_at"].endswith("Z")
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert "max-age" in headers["Cache-Control"]
+    assert b"Amina" not in body and b"Kituo" not in body and b"4101" not in body
+
+    status, headers, body = await get(port, "/metrics")
+    text = body.decode()
+    assert status == 200 and headers["Content-Type"].startswith("text/plain")
+    handled = next(
+        float(line.split()[-1])
+        for line in text.splitlines()
+        if line.startswith("jfa_updates_handled_total ")
+    )
+    assert handled >= 10  # two whole signing forms
+    assert "jfa_update_handling_seconds_bucket{" in text
+    assert 'jfa_sends_total{outcome="sent",path="reply"}' in text
+    assert "jfa_telegram_429_total 0.0" in text
+    assert 'jfa_queue_depth{queue="updates"}' in text
+    assert 'jfa_database_bytes{file="db"}' in text
+    assert "Amina" not in text
+
+
+async def test_operator_reads_health_count_and_metrics_in_polling_mode(
+    sandbox: BotApiServer, run_bot: BotRunner
+) -> None:
+    async with run_bot(http_port=0) as app:
+        server: OpsServer = app.bot_data[OPS_SERVER_KEY]
+        assert server.port != 0
+        await check_the_three_endpoints(server.port, sandbox)
+
+
+async def test_operator_reads_health_count_and_metrics_in_webhook_mode(
+    sandbox: BotApiServer, bot_settings: Settings
+) -> None:
+    secret = "s3cret-token-for-tests-0123456789"
+    settings = bot_settings.model_copy(
+        update={
+            "webhook_url": "http://127.0.0.1:1/telegram",
+            "webhook_port": 0,
+            "webhook_secret": SecretStr(secret),
+            "http_port": 0,  # a private port besides the public webhook port
+        }
+    )
+    app = build_application(settings)
+    async with webhook_running(app, settings) as server:
+        await app.bot.set_webhook(f"http://127.0.0.1:{server.port}/telegram", secret_token=secret)
+        await check_the_three_endpoints(server.port, sandbox)
+        private: OpsServer = app.bot_data[OPS_SERVER_KEY]
+        status, _, body = await get(private.port, "/count.json")
+        assert status == 200 and json.loads(body)["total"] == 2
+
+
+async def test_health_fails_when_a_running_broadcast_has_no_task(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    ops: OpsState = bot.bot_data[OPS_KEY]
+    await ops.refresh()
+    assert ops.health()[0] == 200
+    # A broadcast marked running that no task sends: what a dead broadcast task leaves.
+    await store_of(bot).broadcasts.create(
+        kind=BroadcastKind.CUSTOM, label="x", variants={"en": "hi"}, default_locale="en"
+    )
+    await ops.refresh()
+    status, body = ops.health()
+    assert status == 503 and "broadcast task stopped" in body["status"]
+
+
+async def test_count_feed_is_served_from_a_cache(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    ops: OpsState = bot.bot_data[OPS_KEY]
+    first = await ops.count_json()
+    await sign(
+        sandbox.user(4201, language_code="en"), name="Ana", country_query="Kenya", country="KE"
+    )
+    # Within the cache's lifetime every caller gets the same bytes, without a query.
+    assert await ops.count_json() is first
+    ops._count = None  # the cache expires
+    assert json.loads(await ops.count_json())["total"] == 1
+
+
+async def test_a_user_who_blocks_the_bot_is_unsubscribed_at_once(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    user = sandbox.user(4301, language_code="en")
+    await user.ask("/subscribe")
+    store = store_of(bot)
+    assert await store.subscriptions.is_subscribed(4301)
+
+    def member_update(chat: dict[str, Any], status: str) -> dict[str, Any]:
+        return {
+            "chat": chat,
+            "from": user.to_json(),
+            "date": int(time.time()),
+            "old_chat_member": {
+                "status": "member",
+                "user": {"id": 1, "is_bot": True, "first_name": "Bot"},
+            },
+            "new_chat_member": {
+                "status": status,
+                "user": {"id": 1, "is_bot": True, "first_name": "Bot"},
+                **({"until_date": 0} if status == "kicked" else {}),
+            },
+        }
+
+    # Removed from a group: says nothing about the person's own choice.
+    group = {"id": -100777, "type": "supergroup", "title": "Friends"}
+    await sandbox.inject(UpdateType.MY_CHAT_MEMBER, member_update(group, "left"))
+    private = {"id": 4301, "type": "private", "first_name": user.first_name}
+    await sandbox.inject(UpdateType.MY_CHAT_MEMBER, member_update(private, "kicked"))
+
+    async def blocked() -> bool:
+        record = await store.users.get(4301)
+        return record is not None and record.blocked_at is not None
+
+    assert await until(blocked)
+    assert not await store.subscriptions.is_subscribed(4301)
+    consents = await store.db.fetchall(
+        "SELECT given, version FROM consents WHERE user_id = 4301 AND kind = 'updates' "
+        "ORDER BY rowid"
+    )
+    assert [tuple(row) for row in consents][-1] == (0, "blocked-the-bot")
+
+
+async def test_organizers_hear_of_an_error_once_without_personal_data(
+    sandbox: BotApiServer, bot_settings: Settings, run_bot: BotRunner
+) -> None:
+    async def crash(update: Update, context: BotContext) -> None:
+        raise RuntimeError(f"bad input from {update.effective_message.text}")  # type: ignore[union-attr]
+
+    admin = sandbox.user(ADMIN_ID, language_code="en")
+    app = build_application(bot_settings)
+    app.add_handler(CommandHandler("crash", crash, filters.ChatType.PRIVATE), group=-2)
+    from jfa_bot.app import running
+
+    async with running(app, poll_timeout=2):
+        user = sandbox.user(4401, language_code="en")
+        await user.ask("/crash Amina Yusuf")
+        [alert] = await admin.wait()
+        assert "RuntimeError" in alert.plain and "test_ops.py" in alert.plain
+        assert "Amina" not in alert.plain and "4401" not in alert.plain
+        assert bot_settings.token() not in alert.plain
+        await user.ask("/crash again")  # the same error soon after: not reported again
+        await admin.quiet(0.5)
+        assert len([m for m in admin.messages if "RuntimeError" in m.plain]) == 1
+
+
+async def test_menus_are_published_past_a_failed_call(
+    sandbox: BotApiServer, run_bot: BotRunner, caplog: pytest.LogCaptureFixture
+) -> None:
+    sandbox.faults.fail_methods = frozenset({"setMyCommands"})
+    sandbox.faults.fail_next_5xx = 1  # the very first menu is refused
+    async with run_bot():
+        pass
+    assert "Could not publish commands (default)" in caplog.text
+    # Every description and the other menus were still published.
+    assert set(sandbox.store.descriptions) >= {"", "en", "fr", "ar"}
+    assert len(sandbox.store.commands) >= 7
+
+
+async def test_start_up_survives_a_network_blip(sandbox: BotApiServer, run_bot: BotRunner) -> None:
+    sandbox.faults.fail_methods = frozenset({"getMe"})
+    sandbox.faults.fail_next_5xx = 2
+    async with run_bot() as app:
+        assert sandbox.faults.fail_next_5xx == 0
+        [welcome] = await sandbox.user(4501, language_code="en").ask("/start")
+        assert welcome.plain.startswith("Justice For All")
+        assert app.running
+
+
+async def test_the_container_health_check_asks_the_running_bot(
+    sandbox: BotApiServer,
+    run_bot: BotRunner,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from jfa_bot.cli import main
+
+    async with run_bot(http_port=0) as app:
+        port = app.bot_data[OPS_SERVER_KEY].port
+        monkeypatch.setenv("JFA_HTTP_PORT", str(port))
+        assert await asyncio.to_thread(main, ["health"]) == 0
+        assert json.loads(capsys.readouterr().out)["status"] == "ok"
+    # The bot has stopped: nothing answers on that port any more.
+    assert await asyncio.to_thread(main, ["health"]) == 1
+    assert "unhealthy: the bot does not answer" in capsys.readouterr().err

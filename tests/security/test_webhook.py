@@ -1,0 +1,134 @@
+"""Webhook noise: unauthenticated or malformed calls get a 4xx and one short log line.
+
+An attacker who finds the webhook URL can send anything: a JSON list, bytes that are not
+UTF-8 in the secret header, broken JSON. None of it may reach a handler, answer 500, or
+write a traceback (a traceback per request lets anyone fill the disk). Telegram resends
+an update it believes lost, and a captured one can be replayed: the same update_id is
+processed once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from pydantic import SecretStr
+
+from jfa_bot.app import build_application
+from jfa_bot.sandbox import BotApiServer
+from jfa_bot.settings import Settings
+from jfa_bot.webhook import SECRET_HEADER, WebhookServer, webhook_running
+
+SECRET = "s3cret-token-for-tests-0123456789"
+
+
+@pytest.fixture
+async def webhook(sandbox: BotApiServer, bot_settings: Settings) -> AsyncIterator[WebhookServer]:
+    """Run the bot in webhook mode on a free loopback port."""
+    settings = bot_settings.model_copy(
+        update={
+            "webhook_url": "http://127.0.0.1:1/telegram",
+            "webhook_port": 0,
+            "webhook_secret": SecretStr(SECRET),
+        }
+    )
+    async with webhook_running(build_application(settings), settings) as server:
+        yield server
+
+
+def start_update(update_id: int, user_id: int) -> dict[str, object]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": user_id, "type": "private"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "X", "language_code": "en"},
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+
+
+async def raw_post(port: int, path: str, header_value: bytes, body: bytes) -> int:
+    """POST with a secret header of arbitrary bytes (no client library allows that)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        b"POST "
+        + path.encode()
+        + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + SECRET_HEADER.encode()
+        + b": "
+        + header_value
+        + b"\r\n"
+        + b"Content-Type: application/json\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\nConnection: close\r\n\r\n"
+        + body
+    )
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    await writer.wait_closed()
+    return int(status_line.split()[1])
+
+
+async def test_garbage_sent_to_the_webhook_gets_a_4xx_without_a_traceback(
+    webhook: WebhookServer, sandbox: BotApiServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    url = f"http://127.0.0.1:{webhook.port}{webhook.path}"
+    good = {SECRET_HEADER: SECRET}
+    async with aiohttp.ClientSession() as http:
+        cases: list[tuple[dict[str, str], bytes]] = [
+            (good, b"[1, 2, 3]"),  # a JSON list, not an update
+            (good, b'{"update_id": '),  # malformed JSON
+            (good, b"\xff\xfe not utf-8"),
+            (good, b'{"update_id": "7"}'),  # not an integer id
+            (good, b'{"update_id": 8, "message": "not an object"}'),
+            (good, b'{"update_id": 9, "message": {"chat": 5}}'),
+            (good, b"null"),
+        ]
+        for headers, body in cases:
+            async with http.post(url, data=body, headers=headers) as response:
+                assert 400 <= response.status < 500, (body, response.status)
+    # Bytes that are not UTF-8 in the secret header: refused, not a server error.
+    for value in (b"\xff\xfe\xfd", SECRET.encode() + b"\xc3", b"\xc3\x28"):
+        assert await raw_post(webhook.port, webhook.path, value, b"{}") == 403
+    assert webhook.refused == 3
+    assert webhook.malformed == 7
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [], [r.getMessage() for r in errors]
+    assert not any(
+        r.exc_info or r.exc_text
+        for r in caplog.records
+        if r.name.startswith(("jfa_bot.webhook", "aiohttp"))
+    )
+    assert "Traceback" not in caplog.text
+    assert sandbox.messages_in(8) == [] and sandbox.messages_in(9) == []
+
+
+async def test_a_replayed_update_is_processed_once(
+    webhook: WebhookServer, sandbox: BotApiServer
+) -> None:
+    user = sandbox.user(5101, language_code="en")
+    url = f"http://127.0.0.1:{webhook.port}{webhook.path}"
+    async with aiohttp.ClientSession() as http:
+        for _ in range(3):  # Telegram's resend, then an attacker's replay
+            async with http.post(
+                url, json=start_update(424_242, user.id), headers={SECRET_HEADER: SECRET}
+            ) as response:
+                assert response.status == 200
+        # A new update_id from the same person is, of course, handled.
+        async with http.post(
+            url, json=start_update(424_243, user.id), headers={SECRET_HEADER: SECRET}
+        ) as response:
+            assert response.status == 200
+    await user.wait(2)
+    await user.quiet(0.5)
+    welcomes = [m for m in sandbox.messages_in(user.id) if m.plain.startswith("Justice For All")]
+    assert len(welcomes) == 2
+    assert webhook.replayed == 2
