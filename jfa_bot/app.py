@@ -90,6 +90,7 @@ ENGINE_KEY = "engine"
 PACER_KEY = "pacer"
 PROCESSOR_KEY = "processor"
 REQUEST_KEY = "request"
+HTTP_KEY = "http"  # every HTTP layer the bot opened itself
 REPORTER_KEY = "reporter"
 LIMITER_KEY = "limiter"
 OPS_KEY = "ops"
@@ -106,6 +107,18 @@ class InstrumentedApplication(Application):
 
     #: Called with the seconds an update took, after its handlers finished.
     on_update_handled: Callable[[float], None] | None = None
+
+    async def initialize(self) -> None:
+        """Initialize as PTB does; if that fails (a rejected token), close the HTTP sessions.
+
+        PTB shuts down only what initialized, and aiohttp complains about open sessions.
+        """
+        try:
+            await super().initialize()
+        except BaseException:
+            for request in self.bot_data.get(HTTP_KEY, ()):
+                await request.shutdown()
+            raise
 
     async def process_update(self, update: object) -> None:
         """Process the update as PTB does, timing it."""
@@ -226,6 +239,7 @@ def build_application(
     api_request = request or AiohttpRequest(
         max(16, settings.broadcast_in_flight + 16), read_timeout=15.0
     )
+    updates_request = request or AiohttpRequest(2, read_timeout=40.0)
     limiter = PacingRateLimiter(pacer)
     app: JfaApplication = (
         ApplicationBuilder()
@@ -234,7 +248,7 @@ def build_application(
         .base_url(settings.api_base_url)
         .base_file_url(settings.file_base_url)
         .request(api_request)
-        .get_updates_request(request or AiohttpRequest(2, read_timeout=40.0))
+        .get_updates_request(updates_request)
         .concurrent_updates(processor)
         .context_types(ContextTypes(context=BotContext))
         .rate_limiter(limiter)
@@ -248,6 +262,7 @@ def build_application(
     app.bot_data[PACER_KEY] = pacer
     app.bot_data[PROCESSOR_KEY] = processor
     app.bot_data[REQUEST_KEY] = api_request
+    app.bot_data[HTTP_KEY] = () if request is not None else (api_request, updates_request)
     processor.on_flood = partial(_warn_flooder, app)
     app.bot_data[LIMITER_KEY] = limiter
     app.bot_data[CONTENT_KEY] = Content.load(settings.content_dir, settings.default_locale)

@@ -14,7 +14,7 @@ from jfa_bot.i18n import Translator
 from jfa_bot.processing import OrderedUpdateProcessor
 from jfa_bot.sandbox import BotApiServer, SimulatedUser
 from tests.e2e.conftest import BotRunner
-from tests.e2e.test_petition import sign, store_of
+from tests.e2e.test_petition import data_of, press, sign, store_of
 
 EN = Translator.for_locale("en")
 SLOW_DOWN = (
@@ -85,16 +85,15 @@ async def test_twenty_supporters_sign_at_once_and_get_distinct_numbers(
 
 
 async def double_tap_agree(user: SimulatedUser) -> None:
+    """Walk the form (as tests/e2e/test_petition.py does) and tap "I agree" twice at once."""
     await user.ask("/sign")
-    await user.tap(label="✍️ Sign")
+    await press(user, "✍️ Sign with another name")
     await user.ask(user.first_name)
-    await user.ask("Ghana")
-    await user.tap(label=EN.country_name("GH"))
-    await user.tap(label="Skip")
-    [consent] = await user.tap(label="Show my name")
-    agree = consent.find_button(label="✅ I agree and sign")
-    assert agree is not None and agree.callback_data
-    await asyncio.gather(user.press(agree.callback_data), user.press(agree.callback_data))
+    await user.ask("Ghana")  # the full name: taken without a tap
+    await press(user, "Skip")
+    [consent] = await press(user, "Yes, hand over my name and organisation")
+    agree = data_of(consent, "✅ I agree and sign")
+    await asyncio.gather(user.press(agree), user.press(agree))
 
 
 async def test_double_taps_on_i_agree_by_many_people_at_once_sign_each_once(
