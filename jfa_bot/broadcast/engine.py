@@ -161,6 +161,8 @@ class BroadcastEngine:
         for task in self._tasks.values():
             task.cancel()
         for task in self._tasks.values():
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                continue  # died of an error earlier: logged and reported by _task_done
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         close = getattr(self.sender, "close", None)

@@ -262,3 +262,36 @@ async def test_the_container_health_check_asks_the_running_bot(
     # The bot has stopped: nothing answers on that port any more.
     assert await asyncio.to_thread(main, ["health"]) == 1
     assert "unhealthy: the bot does not answer" in capsys.readouterr().err
+
+
+class _BuggySender:
+    """A sender with a bug (not a Telegram error): what kills a broadcast task."""
+
+    async def send(self, chat_id: int, text: str, *, paid: bool) -> None:
+        raise ZeroDivisionError(f"bug while sending to {chat_id}")
+
+
+async def test_organizers_hear_when_a_broadcast_task_dies(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    from jfa_bot.broadcast.engine import BroadcastEngine
+
+    admin = sandbox.user(ADMIN_ID, language_code="en")
+    store = store_of(bot)
+    sandbox.user(4601, language_code="en")
+    await store.users.touch(4601, "en")
+    await store.subscriptions.subscribe(4601, "en", "test")
+    engine: BroadcastEngine = bot.bot_data["engine"]
+    engine.sender = _BuggySender()
+    broadcast, recipients = await store.broadcasts.create(
+        kind=BroadcastKind.CUSTOM, label="x", variants={"en": "hi"}, default_locale="en"
+    )
+    assert recipients == 1
+    engine.start(broadcast.id)
+    [alert] = await admin.wait()
+    assert alert.plain.startswith(f"⚠️ Broadcast {broadcast.id} stopped because of an error")
+    assert "ZeroDivisionError" in alert.plain and "4601" not in alert.plain
+    ops: OpsState = bot.bot_data[OPS_KEY]
+    await ops.refresh()
+    status, body = ops.health()
+    assert status == 503 and body["broadcasts"]["stopped"] == [broadcast.id]
