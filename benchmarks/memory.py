@@ -11,14 +11,14 @@ from benchmarks.common import rss_mb
 from jfa_bot.broadcast.engine import BroadcastEngine, EngineConfig
 from jfa_bot.broadcast.pacer import Pacer
 from jfa_bot.store import Store
-from jfa_bot.store.broadcasts import BroadcastKind
+from jfa_bot.store.broadcasts import BroadcastKind, BroadcastPost
 from jfa_bot.store.seed import seed_subscribers
 
 
 class NullSender:
     """Accept every send at once: the engine's own cost is what is measured."""
 
-    async def send(self, chat_id: int, text: str, *, paid: bool) -> None:
+    async def send(self, chat_id: int, post: BroadcastPost, *, paid: bool) -> None:
         return None
 
 

@@ -1,6 +1,7 @@
 """House rules a translation must follow beyond completeness, checked by `catalogs check`.
 
 - French: a no-break space (U+00A0) before ? ! : ; and », and after «.
+- Spanish: every question opens with ¿ and every exclamation with ¡.
 - Arabic: every /command, {placeholder}, link and Latin-script name inside the text sits in a
   Unicode bidi isolate (LRI U+2066 or FSI U+2068 ... PDI U+2069), so the bidi algorithm
   cannot reorder it ("/mydata" must not show as "mydata/").
@@ -38,7 +39,7 @@ LTR_PLACEHOLDERS = frozenset(
     {
         *("n", "sent", "blocked", "failed", "retryable", "remaining", "rate", "other"),
         *("done", "total", "index", "number", "id", "generation", "today", "week"),
-        *("active", "bar", "link", "url", "count", "place"),
+        *("active", "bar", "link", "url", "count", "place", "day"),  # day: an ISO date
     }
 )
 _FRENCH_BEFORE = re.compile(r"(?<!\u00a0)(?:[?!:;](?=\s|$)|»)")
@@ -92,6 +93,10 @@ def style_problems(text: str, locale: str, glossary: Glossary) -> list[str]:
         _FRENCH_BEFORE.search(part) or _FRENCH_AFTER.search(part) for part in parts
     ):
         found.append("French: put a no-break space (U+00A0) before ? ! : ; » and after «")
+    if locale == "es" and any(
+        part.count("?") != part.count("¿") or part.count("!") != part.count("¡") for part in parts
+    ):
+        found.append("Spanish: open each question with ¿ and each exclamation with ¡")
     if locale == "ar":
         loose = [
             item.group(0) for part in parts for item in _LTR_ITEM.finditer(_ISOLATED.sub("", part))

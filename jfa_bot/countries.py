@@ -47,6 +47,8 @@ _STOPWORDS = frozenset(
 )
 _ARABIC = str.maketrans({"ة": "ه", "ى": "ي", "ـ": None})
 _ISO_CODE = re.compile(r"[A-Z]{2,3}")
+_REGIONAL_A = 0x1F1E6  # 🇦: a flag emoji is two such letters
+_LONGEST_QUERY = 100  # country names are short; a pasted essay is not searched whole
 
 
 class MatchKind(enum.Enum):
@@ -98,6 +100,7 @@ class _Entry:
     words: tuple[str, ...]  # the key's words, for abbreviated words ("S. Korea", "Rep Dom")
     code: str
     rank: int  # 0: the person's language, 1: English, codes and pycountry, 2: other languages
+    inner: bool  # found by letters inside a word; not for long official names ("Democratic")
 
 
 @dataclass(frozen=True)
@@ -145,12 +148,13 @@ def _comma_forms(name: str) -> set[str]:
 def _index(locale: str) -> tuple[_Entry, ...]:
     """Return every name, alias and code of every country, ranked for one locale."""
     known = set(Translator.for_locale(_SOURCE_LANGUAGE).countries())
-    pairs: dict[tuple[str, str], int] = {}
+    pairs: dict[tuple[str, str], tuple[int, bool]] = {}
 
-    def add(name: str, code: str, rank: int) -> None:
+    def add(name: str, code: str, rank: int, *, inner: bool = True) -> None:
         key = _key(name)
         if key and code in known:
-            pairs[(key, code)] = min(rank, pairs.get((key, code), rank))
+            old_rank, old_inner = pairs.get((key, code), (rank, inner))
+            pairs[(key, code)] = (min(rank, old_rank), inner or old_inner)
 
     def rank_of(language: str) -> int:
         return 0 if language == locale else 1 if language == _SOURCE_LANGUAGE else 2
@@ -160,14 +164,14 @@ def _index(locale: str) -> tuple[_Entry, ...]:
             add(name, code, rank_of(language))
     for code, english in _pycountry_names(known).items():
         for name in english:
-            add(name, code, 1)
+            add(name, code, 1, inner=False)
     for language, by_code in _data().aliases.items():
         for code, aliases in by_code.items():
             for name in aliases:
                 add(name, code, rank_of(language))
     return tuple(
-        _Entry(key, key.replace(" ", ""), tuple(key.split()), code, rank)
-        for (key, code), rank in sorted(pairs.items())
+        _Entry(key, key.replace(" ", ""), tuple(key.split()), code, rank, inner)
+        for (key, code), (rank, inner) in sorted(pairs.items())
     )
 
 
@@ -188,8 +192,20 @@ def _fuzzy_choices(locale: str) -> tuple[list[str], list[str]]:
     return [entry.key for entry in index], [entry.code for entry in index]
 
 
+def _flag(text: str) -> str | None:
+    """Return the ISO code of a flag emoji ("🇰🇪" → "KE"), if the text is one."""
+    letters = [ord(c) - _REGIONAL_A for c in text.strip() if 0 <= ord(c) - _REGIONAL_A < 26]
+    if len(letters) != 2 or len(text.strip()) != 2:
+        return None
+    return "".join(chr(ord("A") + letter) for letter in letters)
+
+
 def find_country(query: str, locale: str, *, limit: int = 8) -> CountrySearch:
     """Return the countries a person most likely means by `query`, best first."""
+    query = query[:_LONGEST_QUERY]
+    flag = _flag(query)
+    if flag and flag in _codes():
+        return CountrySearch((_codes()[flag],), MatchKind.EXACT, _codes()[flag])
     wanted = _key(query)
     if not wanted:
         return CountrySearch((), MatchKind.NONE)
@@ -200,7 +216,9 @@ def find_country(query: str, locale: str, *, limit: int = 8) -> CountrySearch:
 
     def note(code: str, tier: int, rank: int, at_start: int) -> None:
         territory = int(code in data.territories)
-        candidate = (tier, territory, rank, at_start)
+        # A whole name comes first, even a territory's ("Puerto Rico"); below that, every
+        # country before any dependent territory.
+        candidate = (min(tier, 1), territory, tier, rank, at_start)
         if code not in best or candidate < best[code]:
             best[code] = candidate
 
@@ -215,18 +233,18 @@ def find_country(query: str, locale: str, *, limit: int = 8) -> CountrySearch:
             note(entry.code, 1, entry.rank, 0)
         elif spaced in f" {entry.key}":
             note(entry.code, 1, entry.rank, 1)
-        elif len(wanted) >= 3 and wanted in entry.key:
+        elif entry.inner and len(wanted) >= 3 and wanted in entry.key:
             note(entry.code, 2, entry.rank, 1)
         elif len(typed_words) > 1 and _words_begin(typed_words, entry.words):
             note(entry.code, 2, entry.rank, 2)
     ambiguous = data.ambiguous.get(compact)
     if ambiguous:
         for order, code in enumerate(ambiguous):
-            best[code] = (0, 0, 0, order)
+            best[code] = (0, 0, 0, 0, order)
         exact_by_name.update(ambiguous)
     code_match = _codes().get(query.strip().upper()) if len(compact) in (2, 3) else None
     if code_match:
-        best[code_match] = (0, 0, 0, -1)
+        best[code_match] = (0, 0, 0, 0, -1)
     if best:
         codes = _ranked(best, locale)[:limit]
         exact = {code for code, sort_key in best.items() if sort_key[0] == 0}

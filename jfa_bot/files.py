@@ -7,13 +7,13 @@ import hashlib
 import logging
 from pathlib import Path
 
-from telegram import InputFile, Message
+from telegram import InlineKeyboardMarkup, InputFile, Message
 from telegram.error import BadRequest
 from telegram.ext import ExtBot
 
 from jfa_bot.store import Store
 
-__all__ = ["send_cached_document"]
+__all__ = ["send_cached_document", "send_cached_photo"]
 
 log = logging.getLogger(__name__)
 
@@ -51,4 +51,33 @@ async def send_cached_document(
     )
     if message.document is not None:
         await store.files.put(key, digest, message.document.file_id)
+    return message
+
+
+async def send_cached_photo(
+    bot: ExtBot[None],
+    store: Store,
+    chat_id: int,
+    path: Path,
+    caption: str | None = None,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> Message:
+    """Send an image as a photo by its stored file_id, or upload it once and store it."""
+    digest = await asyncio.to_thread(file_digest, path)
+    key = f"photo:{path}"  # a photo's file_id is not a document's, even for the same file
+    file_id = await store.files.get(key, digest)
+    if file_id is not None:
+        try:
+            return await bot.send_photo(
+                chat_id, file_id, caption=caption, reply_markup=reply_markup
+            )
+        except BadRequest as error:
+            log.warning("Stored file_id for %s refused (%s); uploading again", path.name, error)
+            await store.files.forget(key)
+    data = await asyncio.to_thread(path.read_bytes)
+    message = await bot.send_photo(
+        chat_id, InputFile(data, filename=path.name), caption=caption, reply_markup=reply_markup
+    )
+    if message.photo:
+        await store.files.put(key, digest, message.photo[-1].file_id)
     return message

@@ -6,6 +6,7 @@ the four named entities plus numeric ones, and error messages with a byte offset
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -233,3 +234,12 @@ def strip_html(text: str) -> str:
         return parse_html(text)
     except HtmlParseError:
         return text
+
+
+CAPTION_LIMIT = 1024  # Telegram's limit for a photo's caption, in UTF-16 code units
+
+
+@functools.lru_cache(maxsize=64)
+def fits_caption(text: str) -> bool:
+    """Tell whether Telegram HTML's visible text fits in a photo's caption."""
+    return utf16_len(parse_html(text)) <= CAPTION_LIMIT

@@ -178,6 +178,7 @@ class PacingRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 # The reply is still owed: wait as long as Telegram asked, then send it.
                 log.info("Telegram asked to wait %.0f s before a reply; waiting", seconds)
                 await asyncio.sleep(seconds)
+                continue
             except BadRequest as error:
                 self._count(endpoint, "refused")
                 # A button pressed while the bot was down can only be answered late:

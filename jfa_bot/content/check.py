@@ -2,7 +2,11 @@
 
 Checks: the manifest; each locale has each file or an explicit fallback; TOML syntax;
 required keys; only the HTML Telegram accepts; message and caption lengths; well-formed
-links; no unknown placeholders; the Action Pack file exists and is within Telegram's size.
+links; no unknown placeholders; the Action Pack file exists and is within Telegram's size;
+a spotlight's image is a JPEG, PNG or WebP file inside the content folder that Telegram
+takes as a photo; week numbers within the campaign's `[spotlights] weeks`.
+`content_notes` lists what is allowed but worth knowing: weeks not written yet, and weeks
+a language gets in the default language.
 """
 
 from __future__ import annotations
@@ -17,13 +21,15 @@ from jfa_bot.content import (
     CONTENT_FILES,
     MANIFEST,
     RECOMMENDATION_GROUPS,
+    SPOTLIGHT_TABLE,
     SPOTLIGHTS,
     ContentError,
+    confined,
     read_toml,
 )
 from jfa_bot.telegram_html import HtmlParseError, parse_html_entities, utf16_len
 
-__all__ = ["KNOWN_PLACEHOLDERS", "check_content"]
+__all__ = ["KNOWN_PLACEHOLDERS", "check_content", "content_notes"]
 
 #: Placeholders content may use; anything else in braces is reported.
 KNOWN_PLACEHOLDERS = frozenset({"bot_username", "share_link"})
@@ -34,6 +40,10 @@ _PETITION_LIMIT = 3000
 _RECOMMENDATION_LIMIT = 1500
 _SPOTLIGHT_LIMIT = 3500  # title, body and the call to sign share one message
 _UPLOAD_LIMIT = 50 * 1024 * 1024  # Telegram's limit for files a bot uploads
+_PHOTO_LIMIT = 10 * 1024 * 1024  # ... and for photos
+_PHOTO_FORMATS = {"JPEG", "PNG", "WEBP"}
+_PHOTO_SIDES = 10_000  # Telegram: width + height at most 10,000, a ratio at most 20
+_PHOTO_RATIO = 20
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
@@ -50,6 +60,11 @@ def check_content(directory: Path) -> list[str]:
     if not isinstance(default, str) or not isinstance(locales, list) or default not in locales:
         return [f"{manifest_path}:1: needs default_locale and a locales list that includes it"]
     fallback = manifest.get("fallback", {})
+    weeks = manifest.get(SPOTLIGHT_TABLE, {}).get("weeks")
+    if weeks is not None and (not isinstance(weeks, int) or not 1 <= weeks <= 52):
+        where = _Locator(manifest_path, manifest_path.read_text(encoding="utf-8").splitlines())
+        problems.append(where.at("weeks", "weeks must be a whole number 1-52", SPOTLIGHT_TABLE))
+        weeks = None
     for locale in locales:
         allowed = set(fallback.get(locale, ()))
         for name in CONTENT_FILES:
@@ -74,11 +89,40 @@ def check_content(directory: Path) -> list[str]:
             except ContentError as error:
                 problems.append(str(error))
                 continue
-            problems += list(_check_spotlights(spotlights, data))
+            problems += list(_check_spotlights(spotlights, data, directory, weeks or 52))
     return problems
 
 
-def _check_spotlights(path: Path, data: dict[str, Any]) -> Iterator[str]:
+def content_notes(directory: Path) -> list[str]:
+    """Return what a valid folder leaves out on purpose: unwritten and untranslated weeks."""
+    from jfa_bot.content import Content
+
+    content = Content.load(directory)
+    notes = []
+    unwritten = content.unwritten_weeks()
+    if unwritten:
+        numbers = ", ".join(map(str, unwritten))
+        notes.append(
+            f"{content.directory / MANIFEST}: week(s) {numbers} of {content.campaign_weeks} "
+            "have no spotlight yet: /weeks lists them as not yet published and the schedule "
+            "sends nothing those weeks"
+        )
+    written = content.spotlights(content.default_locale)
+    for locale in content.locales:
+        own = content.spotlight_variants
+        missing = [week for week in written if locale not in own(week)]
+        if missing and locale != content.default_locale:
+            notes.append(
+                f"{content.directory / locale / SPOTLIGHTS}: week(s) "
+                f"{', '.join(map(str, missing))} not translated: subscribers in this language "
+                f"get the {content.default_locale!r} post once an organizer confirms it"
+            )
+    return notes
+
+
+def _check_spotlights(
+    path: Path, data: dict[str, Any], directory: Path, last_week: int
+) -> Iterator[str]:
     where = _Locator(path, path.read_text(encoding="utf-8").splitlines())
     weeks = data.get("week")
     if not isinstance(weeks, list) or not weeks:
@@ -87,8 +131,9 @@ def _check_spotlights(path: Path, data: dict[str, Any]) -> Iterator[str]:
     seen: set[int] = set()
     for index, item in enumerate(weeks):
         number = item.get("number") if isinstance(item, dict) else None
-        if not isinstance(number, int) or not 1 <= number <= 52:
-            yield where.nth("[[week]]", index, "week number must be a whole number 1-52", "number")
+        if not isinstance(number, int) or not 1 <= number <= last_week:
+            problem = f"week number must be a whole number 1-{last_week}"
+            yield where.nth("[[week]]", index, problem, "number")
             continue
         if number in seen:
             yield where.nth("[[week]]", index, f"week {number} appears twice", "number")
@@ -99,6 +144,41 @@ def _check_spotlights(path: Path, data: dict[str, Any]) -> Iterator[str]:
                 yield where.nth("[[week]]", index, f"week {number}: {key} is required", key)
             else:
                 yield from _check_html(where, key, value, _SPOTLIGHT_LIMIT, "[[week]]", index)
+        image = item.get("image")
+        if image is not None:
+            trouble = _image_problem(path.parent, directory, image)
+            if trouble:
+                yield where.nth("[[week]]", index, f"week {number}: {trouble}", "image")
+
+
+def _image_problem(folder: Path, directory: Path, image: Any) -> str | None:
+    """Return why Telegram would not take the image as a photo, or None when it would."""
+    if not isinstance(image, str) or not image.strip():
+        return "image must be a file name"
+    path = (folder / image).resolve()
+    if Path(image).is_absolute() or not path.is_relative_to(directory.resolve()):
+        return f"image {image!r} must be inside the content folder"
+    if not path.is_file():
+        return f"image {image!r} not found"
+    size = path.stat().st_size
+    if size == 0 or size > _PHOTO_LIMIT:
+        return f"image {image!r} is {size} bytes; Telegram takes photos of 1 byte to 10 MB"
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as picture:
+            kind, (width, height) = picture.format, picture.size
+            picture.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        return f"image {image!r} is not a picture Telegram can show ({error})"
+    if kind not in _PHOTO_FORMATS:
+        return f"image {image!r} is {kind}; use JPEG, PNG or WebP"
+    if width + height > _PHOTO_SIDES or max(width, height) > _PHOTO_RATIO * min(width, height):
+        return (
+            f"image {image!r} is {width}x{height}; Telegram wants width + height at most "
+            f"{_PHOTO_SIDES} and one side at most {_PHOTO_RATIO} times the other"
+        )
+    return None
 
 
 def _check_file(
@@ -151,7 +231,12 @@ def _check_pack_file(
         if is_default or not ({"action-pack.pdf", "*"} & allowed):
             yield where.at("[action_pack]", "action_pack.file is required (or a [fallback])")
         return
-    path = folder / str(file_name)
+    path = confined(folder, file_name)
+    if path is None:
+        yield where.at(
+            "file", f"Action Pack file {file_name!r} is outside the content folder {folder}"
+        )
+        return
     if not path.is_file():
         yield where.at("file", f"Action Pack file {path.name!r} not found")
         return

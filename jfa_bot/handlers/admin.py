@@ -9,21 +9,24 @@ from __future__ import annotations
 import logging
 import re
 from html import escape
+from pathlib import Path
+from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from jfa_bot.broadcast.engine import BroadcastEngine
 from jfa_bot.broadcast.progress import ProgressReporter, state_name
 from jfa_bot.context import BotContext
-from jfa_bot.handlers.common import reply
+from jfa_bot.files import send_cached_photo
+from jfa_bot.handlers.common import is_private, reply
 from jfa_bot.handlers.fallback import not_understood
 from jfa_bot.handlers.resources import content_of
-from jfa_bot.i18n import LANGUAGE_NAMES
+from jfa_bot.i18n import LANGUAGE_NAMES, Translator
 from jfa_bot.keyboards import Kind, button, parse
-from jfa_bot.spotlight import week_variants
+from jfa_bot.spotlight import week_extras, week_posts
 from jfa_bot.store import Flow
 from jfa_bot.store.broadcasts import BroadcastKind, BroadcastState, DeliveryState
-from jfa_bot.telegram_html import HtmlParseError, parse_html_entities, utf16_len
+from jfa_bot.telegram_html import HtmlParseError, fits_caption, parse_html_entities, utf16_len
 
 __all__ = [
     "COMPOSE_KIND",
@@ -32,6 +35,7 @@ __all__ = [
     "list_broadcasts",
     "on_button",
     "on_compose_message",
+    "picker_label",
     "start_broadcast",
 ]
 
@@ -55,9 +59,13 @@ def reporter_of(context: BotContext) -> ProgressReporter:
 
 
 def is_admin(update: Update, context: BotContext) -> bool:
-    """Tell whether the update comes from an organizer."""
+    """Tell whether the update comes from an organizer, in their private chat with the bot.
+
+    Organizer actions (exports, broadcasts) never run from a group: a button pressed on a
+    bot message there would post the result into the group.
+    """
     user = update.effective_user
-    return user is not None and context.settings.is_admin(user.id)
+    return user is not None and context.settings.is_admin(user.id) and is_private(update)
 
 
 def variant_problem(text: str) -> str | None:
@@ -73,6 +81,16 @@ def variant_problem(text: str) -> str | None:
     return None
 
 
+def picker_label(t: Translator, week: int, title: str) -> str:
+    """Return "Week 8: <title>" for the picker, without repeating a week the title names.
+
+    Titles often start with their week already ("Week 8: Protecting…", "Semaine 8 : …"),
+    in whatever language the content is in: any leading "<word> 8:" is dropped first.
+    """
+    bare = re.sub(rf"^\W*\w+\s+{week}\s*[:.\-–—]\s*", "", title).strip() or title
+    return t.gettext("Week {n}: {title}").format(n=t.number(week), title=bare)[:60]
+
+
 async def broadcast_menu(update: Update, context: BotContext) -> None:
     """Offer each week's spotlight, or a custom message."""
     if not is_admin(update, context):
@@ -81,15 +99,7 @@ async def broadcast_menu(update: Update, context: BotContext) -> None:
     t = context.t
     posts = content_of(context).spotlights(context.settings.default_locale)
     rows = [
-        [
-            button(
-                t.gettext("Week {n}: {title}").format(n=n, title=p.title)[:60],
-                Kind.ADMIN,
-                "wk",
-                str(n),
-            )
-        ]
-        for n, p in posts.items()
+        [button(picker_label(t, n, p.title), Kind.ADMIN, "wk", str(n))] for n, p in posts.items()
     ]
     rows.append([button(t.gettext("✏️ Write a custom message"), Kind.ADMIN, "custom")])
     await reply(update, t.gettext("What would you like to broadcast?"), InlineKeyboardMarkup(rows))
@@ -110,11 +120,12 @@ async def _preview(update: Update, context: BotContext, draft: Flow) -> None:
         await context.store.flows.delete(draft.user_id)
         await chat.send_message("\n".join(lines))
         return
+    extras: dict[str, dict[str, Any]] = draft.data.get("extras", {})
     for locale, text in variants.items():
         await chat.send_message(
             t.gettext("Preview — {language}:").format(language=LANGUAGE_NAMES[locale])
         )
-        await chat.send_message(text)
+        await _send_preview(context, chat.id, text, extras.get(locale, {}))
     counts = await context.store.broadcasts.subscribers_by_locale(settings.default_locale)
     total = sum(counts.values())
     default_name = LANGUAGE_NAMES[settings.default_locale]
@@ -153,6 +164,29 @@ async def _preview(update: Update, context: BotContext, draft: Flow) -> None:
     await chat.send_message("\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
 
 
+async def _send_preview(
+    context: BotContext, chat_id: int, text: str, extra: dict[str, Any]
+) -> None:
+    """Send one variant as its subscribers will get it: photo, text and buttons."""
+    rows = extra.get("buttons") or []
+    markup = (
+        InlineKeyboardMarkup(
+            [[InlineKeyboardButton(label, url=url) for label, url in row] for row in rows]
+        )
+        if rows
+        else None
+    )
+    photo = extra.get("photo")
+    if photo and fits_caption(text):
+        await send_cached_photo(
+            context.bot, context.store, chat_id, Path(photo), text, reply_markup=markup
+        )
+        return
+    if photo:
+        await send_cached_photo(context.bot, context.store, chat_id, Path(photo))
+    await context.bot.send_message(chat_id, text, reply_markup=markup)
+
+
 async def start_broadcast(
     context: BotContext,
     *,
@@ -162,6 +196,7 @@ async def start_broadcast(
     created_by: int | None,
     report_chat_id: int | None,
     report_message_id: int | None = None,
+    extras: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[int, int]:
     """Create and start a broadcast; return its id and the number of recipients."""
     settings = context.settings
@@ -174,6 +209,7 @@ async def start_broadcast(
         created_by=created_by,
         report_chat_id=report_chat_id,
         report_message_id=report_message_id,
+        extras=extras,
     )
     await context.store.audit.add(created_by, "broadcast_start", f"#{broadcast.id} {label}")
     await reporter_of(context).show(broadcast)
@@ -317,13 +353,19 @@ async def _choose_week(update: Update, context: BotContext, rest: list[str]) -> 
         return
     await query.answer()
     week = int(rest[0])
-    variants = week_variants(content_of(context), week, context.bot.username)
+    rendered = week_posts(content_of(context), week, context.bot.username)
+    variants = {locale: post.text for locale, post in rendered.items()}
     label = context.t.gettext("Week {n}").format(n=week)
     draft = await context.store.flows.start(
         query.from_user.id,
         DRAFT_KIND,
         "check",
-        {"variants": variants, "label": label, "kind": "spotlight"},
+        {
+            "variants": variants,
+            "label": label,
+            "kind": "spotlight",
+            "extras": week_extras(rendered),
+        },
     )
     await _preview(update, context, draft)
 
@@ -394,10 +436,11 @@ async def _go(update: Update, context: BotContext, rest: list[str]) -> None:
         return
     query = update.callback_query
     assert query is not None
-    await context.store.flows.delete(flow.user_id)
     await query.answer()
     # The translation check becomes the live progress message: one edit, no new message.
     message = query.message
+    # The draft is dropped only once the broadcast is committed: if starting fails, the
+    # organizer's text is still there to send again.
     await start_broadcast(
         context,
         kind=BroadcastKind(flow.data["kind"]),
@@ -406,7 +449,9 @@ async def _go(update: Update, context: BotContext, rest: list[str]) -> None:
         created_by=flow.user_id,
         report_chat_id=message.chat.id if message else flow.user_id,
         report_message_id=message.message_id if message else None,
+        extras=flow.data.get("extras"),
     )
+    await context.store.flows.delete(flow.user_id)
 
 
 async def _drop(update: Update, context: BotContext, rest: list[str]) -> None:

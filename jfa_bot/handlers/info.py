@@ -9,7 +9,7 @@ from telegram import Update
 
 from jfa_bot.commands import describe_commands
 from jfa_bot.context import BotContext
-from jfa_bot.handlers import petition, requests, resources, signer, spotlight
+from jfa_bot.handlers import petition, requests, resources, signer, spotlight, start
 from jfa_bot.handlers.common import expired_button, reply
 from jfa_bot.handlers.language import show_languages
 from jfa_bot.i18n import Translator
@@ -35,20 +35,24 @@ def privacy_text(
         "<b>Your data and privacy</b>\n\n"
         "<b>What we keep.</b> Your Telegram user id, the language you use, when you first "
         "and last wrote to the bot, and the campaign link that brought you here, if any. "
-        "If you sign: the name, country and organisation you give, whether your name may "
-        "be handed over, the petition and consent versions and the time you signed. "
-        "If you ask for it: your weekly spotlight subscription. Each consent is recorded "
-        "with its time. We do not keep your Telegram name, username or phone number.\n\n"
-        "<b>Why.</b> To count your signature and hand it to governments at the UN General "
-        "Assembly, to answer you in your language, and to see how people find the "
-        "campaign.\n\n"
-        "<b>Who sees it.</b> The campaign's organizers. Governments receive names and "
-        "countries only of signers who chose to show their name; withheld names are never "
-        "handed over or exported. We never sell your data.\n\n"
+        "If you sign: the name, country and organisation you give, your answer to the "
+        "hand-over question, the petition and consent versions and the time you signed. "
+        "If you ask for it: your weekly spotlight subscription, and which campaign "
+        "messages were sent to you. Each consent is recorded with its time. We do not keep "
+        "your Telegram name, username or phone number.\n\n"
+        "<b>Why.</b> To count your signature, to answer you in your language, and to see "
+        "how people find the campaign.\n\n"
+        "<b>What governments receive.</b> The number of signatures, in total and by "
+        "country, at the UN General Assembly. Your name and organisation are in the list "
+        "handed to them only if you said yes to exactly that; otherwise only the counts "
+        "include you. We never sell your data.\n\n"
+        "<b>Who sees it.</b> The campaign's organizers. The names and organisations of "
+        "signers who did not say yes are never exported.\n\n"
         "<b>For how long.</b> Until the end of the campaign, or until you erase it.\n\n"
-        "<b>Your rights.</b> /mydata sends you everything we hold. /withdraw removes your "
-        "signature. /forget erases everything about you, for good. /cancel stops a form; "
-        "nothing is saved until you agree and sign."
+        "<b>Your rights.</b> /mydata shows and sends you everything we hold. /withdraw "
+        "removes your signature. /forget erases everything about you, for good, and deletes "
+        "the bot's messages here that show your name. /cancel stops a form: nothing is "
+        "saved until you agree and sign, and a cancelled form leaves nothing behind."
     )
     if retention_days:
         text += "\n\n" + t.ngettext(
@@ -109,4 +113,5 @@ _PLAIN_ENTRIES: dict[MenuItem, Callable[[Update, BotContext], Awaitable[None]]] 
     MenuItem.SPOTLIGHT: spotlight.show_spotlight,
     MenuItem.PRIVACY: privacy,
     MenuItem.HELP: help_command,
+    MenuItem.HOME: start.send_welcome,
 }

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from jfa_bot.context import BotContext
+from jfa_bot.files import send_cached_photo
 from jfa_bot.handlers.common import button_args, expired_button, reply
 from jfa_bot.handlers.resources import content_of
+from jfa_bot.handlers.signer import handover_choice_text
 from jfa_bot.i18n import LANGUAGE_NAMES, Translator
-from jfa_bot.keyboards import Kind, button
-from jfa_bot.spotlight import current_week, render_post
+from jfa_bot.keyboards import Kind, button, home_button
+from jfa_bot.spotlight import Post, build_post, current_week
 from jfa_bot.store import Visibility
+from jfa_bot.telegram_html import fits_caption
 
-__all__ = ["on_button", "settings_menu", "show_spotlight", "subscribe", "unsubscribe", "weeks"]
+__all__ = [
+    "on_button",
+    "settings_menu",
+    "show_spotlight",
+    "stop_from_post",
+    "subscribe",
+    "undo_stop",
+    "unsubscribe",
+    "weeks",
+]
 
 SUBSCRIBE_VERSION = "2026-11-1"
 
@@ -32,23 +44,56 @@ async def show_spotlight(update: Update, context: BotContext, week: int | None =
     if number is None:
         await reply(update, t.gettext("There is no spotlight yet. Please come back soon."))
         return
-    text = render_post(posts[number], t, context.bot.username)
+    post = build_post(posts[number], t, context.bot.username)
     user = update.effective_user
     rows = [[button(t.gettext("📚 Earlier weeks"), Kind.SPOTLIGHT, "weeks")]]
     if user is not None and not await context.store.subscriptions.is_subscribed(user.id):
         rows.append([button(t.gettext("🔔 Get it every week"), Kind.SPOTLIGHT, "sub")])
-    await reply(update, text, InlineKeyboardMarkup(rows))
+    await send_post(update, context, post, rows)
+
+
+async def send_post(
+    update: Update, context: BotContext, post: Post, rows: list[list[InlineKeyboardButton]]
+) -> None:
+    """Send a post with its image (as caption when it fits, else above it) and buttons."""
+    chat = update.effective_chat
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, url=url) for label, url in row] for row in post.buttons]
+        + rows
+    )
+    if post.photo is None or chat is None:
+        await reply(update, post.text, markup)
+        return
+    if fits_caption(post.text):
+        await send_cached_photo(
+            context.bot, context.store, chat.id, post.photo, post.text, reply_markup=markup
+        )
+        return
+    await send_cached_photo(context.bot, context.store, chat.id, post.photo)
+    await reply(update, post.text, markup)
 
 
 async def weeks(update: Update, context: BotContext) -> None:
-    """List every week's spotlight as buttons."""
+    """List the weeks published so far as buttons; say how many are still to come."""
     t = context.t
-    posts = content_of(context).spotlights(t.locale)
+    content = content_of(context)
+    posts = content.spotlights(t.locale)
+    if not posts:
+        await reply(update, t.gettext("There is no spotlight yet. Please come back soon."))
+        return
     rows = [
         [button(_week_label(t, number, post.title), Kind.SPOTLIGHT, "w", str(number))]
         for number, post in posts.items()
     ]
-    await reply(update, t.gettext("The 10 Weeks of Action so far:"), InlineKeyboardMarkup(rows))
+    text = t.gettext("The 10 Weeks of Action so far:")
+    if content.campaign_weeks and len(posts) < content.campaign_weeks:
+        published = t.ngettext(
+            "{n} of {total} weeks is published. The others are not published yet.",
+            "{n} of {total} weeks are published. The others are not published yet.",
+            len(posts),
+        ).format(n=t.number(len(posts)), total=t.number(content.campaign_weeks))
+        text = f"{text}\n{published}"
+    await reply(update, text, InlineKeyboardMarkup(rows))
 
 
 async def subscribe(update: Update, context: BotContext) -> None:
@@ -98,6 +143,46 @@ async def unsubscribe(update: Update, context: BotContext) -> None:
     )
 
 
+async def stop_from_post(update: Update, context: BotContext) -> None:
+    """Unsubscribe with one tap on a broadcast post, confirm, and offer to undo it."""
+    query = update.callback_query
+    if query is None:
+        return
+    t = context.t
+    if not await context.store.subscriptions.unsubscribe(query.from_user.id):
+        await query.answer(t.gettext("You do not receive these posts any more."))
+        return
+    await query.answer(t.gettext("Stopped."))
+    rows = [
+        [button(t.gettext("↩️ Undo: keep receiving them"), Kind.SPOTLIGHT, "undo")],
+        [home_button(t)],
+    ]
+    await reply(
+        update,
+        t.gettext(
+            "Done: you will no longer receive these posts. Changed your mind? Undo it "
+            "below, or send /subscribe at any time."
+        ),
+        InlineKeyboardMarkup(rows),
+    )
+
+
+async def undo_stop(update: Update, context: BotContext) -> None:
+    """Subscribe again after "stop these posts", editing the confirmation in place."""
+    query = update.callback_query
+    if query is None:
+        return
+    t = context.t
+    await context.store.subscriptions.subscribe(query.from_user.id, t.locale, SUBSCRIBE_VERSION)
+    await query.answer(t.gettext("You will receive the weekly spotlight."))
+    await reply(
+        update,
+        t.gettext("🔔 You will receive these posts again. /unsubscribe stops them."),
+        InlineKeyboardMarkup([[home_button(t)]]),
+        edit=True,
+    )
+
+
 async def settings_menu(update: Update, context: BotContext) -> None:
     """Show language, subscription and name visibility, each one tap to change."""
     user = update.effective_user
@@ -127,14 +212,22 @@ async def settings_menu(update: Update, context: BotContext) -> None:
     ]
     if signature is not None:
         withheld = signature.visibility is Visibility.WITHHELD
-        lines.append(
-            t.gettext("Your name in the list handed to governments: {shown}").format(
-                shown=t.gettext("withheld") if withheld else t.gettext("shown")
+        lines.append(handover_choice_text(t, not withheld))
+        if withheld:  # adding the name asks for a confirmation first
+            rows.append(
+                [button(t.gettext("👁 Add my name to the hand-over list…"), Kind.SIGNER, "pub")]
             )
-        )
-        target = Visibility.PUBLIC if withheld else Visibility.WITHHELD
-        label = t.gettext("👁 Show my name") if withheld else t.gettext("🙈 Withhold my name")
-        rows.append([button(label, Kind.SIGNER, "vis", target.value)])
+        else:
+            rows.append(
+                [
+                    button(
+                        t.gettext("🙈 Take my name off the hand-over list"),
+                        Kind.SIGNER,
+                        "vis",
+                        Visibility.WITHHELD.value,
+                    )
+                ]
+            )
     await reply(
         update,
         "\n".join(lines),
@@ -163,5 +256,9 @@ async def on_button(update: Update, context: BotContext) -> None:
     elif action == "unsub":
         await query.answer()
         await unsubscribe(update, context)
+    elif action == "stop":
+        await stop_from_post(update, context)
+    elif action == "undo":
+        await undo_stop(update, context)
     else:
         await expired_button(update, context)

@@ -13,6 +13,14 @@ if TYPE_CHECKING:
     from jfa_bot.sandbox.server import BotApiServer, Handler, Params, Upload
 
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# What Telegram takes as a photo: JPEG, PNG, GIF, BMP (and WebP, RIFF....WEBP).
+_IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM")
+
+
+def _is_image(data: bytes) -> bool:
+    return data.startswith(_IMAGE_SIGNATURES) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+
+
 _CONFLICT = (
     "Conflict: can't use getUpdates method while webhook is active; "
     "use deleteWebhook to delete the webhook first"
@@ -131,6 +139,8 @@ def method_table(server: BotApiServer) -> dict[str, Handler]:
     async def send_photo(params: Params, files: dict[str, Upload]) -> Any:
         upload = server.file_upload("photo", params, files)
         check_upload(upload)
+        if upload is not None and not _is_image(upload[1]):
+            raise bad_request("IMAGE_PROCESS_FAILED")  # Telegram's answer to a non-image
         return store.send_file(server.kind_for("sendPhoto"), params, upload)
 
     async def edit_message_text(params: Params, files: dict[str, Upload]) -> Any:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 import aiosqlite
 
@@ -20,6 +21,7 @@ from jfa_bot.store.db import Database, utc_now
 __all__ = [
     "Broadcast",
     "BroadcastKind",
+    "BroadcastPost",
     "BroadcastState",
     "Broadcasts",
     "Claimed",
@@ -64,8 +66,19 @@ FINAL_BROADCAST_STATES = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
+class BroadcastPost:
+    """What one recipient gets: Telegram HTML, an optional photo, rows of (label, url)."""
+
+    text: str
+    photo: str | None = None
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    #: The "stop these posts" button (label, callback data), put under the post last.
+    stop: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Broadcast:
-    """A broadcast with its frozen per-locale texts."""
+    """A broadcast with its frozen per-locale texts (and photos and buttons, if any)."""
 
     id: int
     kind: BroadcastKind
@@ -80,6 +93,7 @@ class Broadcast:
     error: str | None
     created_at: str
     finished_at: str | None
+    extras: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Broadcast:
@@ -98,11 +112,25 @@ class Broadcast:
             error=row["error"],
             created_at=row["created_at"],
             finished_at=row["finished_at"],
+            extras=json.loads(row["extras"]),
         )
 
     def text_for(self, locale: str) -> str:
         """Return the variant for a recipient's locale, or the default one."""
         return self.variants.get(locale) or self.variants[self.default_locale]
+
+    def post_for(self, locale: str) -> BroadcastPost:
+        """Return the whole post for a recipient's locale, or the default one."""
+        own = locale if self.variants.get(locale) else self.default_locale
+        extra = self.extras.get(own, {})
+        return BroadcastPost(
+            self.variants[own],
+            extra.get("photo"),
+            tuple(
+                tuple((str(label), str(url)) for label, url in row)
+                for row in extra.get("buttons", ())
+            ),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,13 +190,14 @@ class Broadcasts:
         created_by: int | None = None,
         report_chat_id: int | None = None,
         report_message_id: int | None = None,
+        extras: dict[str, dict[str, Any]] | None = None,
     ) -> tuple[Broadcast, int]:
         """Create a running broadcast and fan it out to every subscriber in one statement."""
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO broadcasts (kind, label, variants, default_locale, state, paid, "
-                "created_by, report_chat_id, report_message_id, created_at) "
-                "VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+                "created_by, report_chat_id, report_message_id, created_at, extras) "
+                "VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
                 (
                     kind.value,
                     label,
@@ -179,6 +208,7 @@ class Broadcasts:
                     report_chat_id,
                     report_message_id,
                     utc_now(),
+                    json.dumps(extras or {}, ensure_ascii=False),
                 ),
             )
             broadcast_id = int(cursor.lastrowid or 0)
@@ -208,6 +238,14 @@ class Broadcasts:
             "SELECT * FROM broadcasts WHERE state = ? ORDER BY id", (state.value,)
         )
         return [Broadcast.from_row(row) for row in rows]
+
+    async def started_since(self, kind: BroadcastKind, moment: str) -> bool:
+        """Tell whether a broadcast of this kind was created at or after `moment` (UTC)."""
+        row = await self._db.fetchone(
+            "SELECT 1 FROM broadcasts WHERE kind = ? AND created_at >= ? LIMIT 1",
+            (kind.value, moment),
+        )
+        return row is not None
 
     async def latest(self, limit: int = 10) -> list[Broadcast]:
         """Return the most recent broadcasts, newest first."""

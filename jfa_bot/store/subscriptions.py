@@ -16,7 +16,7 @@ class Subscriptions:
     async def subscribe(self, user_id: int, locale: str, version: str) -> bool:
         """Subscribe the user; False if they already were."""
         now = utc_now()
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(durable=True) as conn:
             cursor = await conn.execute(
                 "INSERT OR IGNORE INTO subscriptions (user_id, since, locale) VALUES (?, ?, ?)",
                 (user_id, now, locale),
@@ -34,7 +34,7 @@ class Subscriptions:
 
     async def unsubscribe(self, user_id: int) -> bool:
         """Unsubscribe the user; False if they were not subscribed."""
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(durable=True) as conn:
             cursor = await conn.execute("DELETE FROM subscriptions WHERE user_id = ?", (user_id,))
             if cursor.rowcount == 0:
                 return False
@@ -43,6 +43,13 @@ class Subscriptions:
                 (user_id, utc_now()),
             )
         return True
+
+    async def any_since_before(self, moment: str) -> bool:
+        """Tell whether someone subscribed before `moment` (UTC, as stored) is still subscribed."""
+        row = await self._db.fetchone(
+            "SELECT 1 FROM subscriptions WHERE since < ? LIMIT 1", (moment,)
+        )
+        return row is not None
 
     async def is_subscribed(self, user_id: int) -> bool:
         """Tell whether the user receives the weekly spotlight."""

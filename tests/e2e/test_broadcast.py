@@ -290,6 +290,7 @@ async def test_the_weekly_schedule_fires_at_the_configured_time(
         broadcast_weekday=soon.isoweekday(),
         broadcast_time=soon.time().replace(microsecond=0),
         timezone="UTC",
+        campaign_start=soon.date() - dt.timedelta(weeks=8),  # this is week 9: it has a post
     ) as app:
         store = store_of(app)
         await add_subscribers(sandbox, store, 60_000, 4)
@@ -304,7 +305,7 @@ async def test_the_weekly_schedule_fires_at_the_configured_time(
     assert any("started automatically for 4 subscribers" in m.plain for m in admin.messages)
     for user_id in range(60_000, 60_004):
         [post] = sandbox.messages_in(user_id)
-        assert "https://t.me/jfa_test_bot?start=s_week" in post.plain
+        assert "https://t.me/jfa_test_bot?start=s_week9" in post.plain
 
 
 async def test_a_supporter_subscribes_catches_up_and_unsubscribes(
@@ -320,7 +321,7 @@ async def test_a_supporter_subscribes_catches_up_and_unsubscribes(
     )
     # The weeks already published, as buttons: the sample has Week 9 only, in French.
     labels = [b.text for row in done.buttons for b in row]
-    assert labels == ["Semaine 9\u00a0: l'engagement citoyen"]
+    assert labels == ["Semaine 9\u00a0: l\u2019engagement citoyen"]
     [week] = await user.tap(done.buttons[0][0].callback_data)
     assert "s_week9" in week.plain
     assert "Micro Justicia" in week.plain and "Florence Project" in week.plain

@@ -20,7 +20,7 @@ from jfa_bot.sandbox import BotApiServer
 from jfa_bot.sandbox.state import UpdateType
 from jfa_bot.settings import Settings
 from jfa_bot.store import Store
-from jfa_bot.store.broadcasts import BroadcastKind
+from jfa_bot.store.broadcasts import BroadcastKind, BroadcastState
 from jfa_bot.webhook import webhook_running
 from tests.conftest import ADMIN_ID, BotRunner
 from tests.e2e.test_petition import sign
@@ -291,7 +291,5 @@ async def test_organizers_hear_when_a_broadcast_task_dies(
     [alert] = await admin.wait()
     assert alert.plain.startswith(f"⚠️ Broadcast {broadcast.id} stopped because of an error")
     assert "ZeroDivisionError" in alert.plain and "4601" not in alert.plain
-    ops: OpsState = bot.bot_data[OPS_KEY]
-    await ops.refresh()
-    status, body = ops.health()
-    assert status == 503 and body["broadcasts"]["stopped"] == [broadcast.id]
+    stopped = await store.broadcasts.get(broadcast.id)
+    assert stopped is not None and stopped.state is BroadcastState.PAUSED

@@ -356,6 +356,11 @@ async def test_document_upload_resend_and_download(
     assert bytes(await file.download_as_bytearray()) == payload
     with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
         await bot.send_document(1, "BQACnope")
+    with pytest.raises(BadRequest, match=r"(?i)image_process_failed"):
+        await bot.send_photo(1, b"%PDF-1.4 not a picture", filename="p.jpg")
+    caption = "x" * 1025
+    with pytest.raises(BadRequest, match="caption is too long"):
+        await bot.send_photo(1, photo.photo[-1].file_id, caption=caption)
 
 
 async def test_commands_and_descriptions(server: BotApiServer, bot: telegram.Bot) -> None:

@@ -93,6 +93,8 @@ def test_numbers_take_a_left_to_right_isolate_and_names_their_own_direction() ->
         ("ar", "حملة Justice For All", True),
         ("ar", f"عبر الأمرين {LRI}/mydata{PDI} و {LRI}/forget{PDI}", False),
         ("es", "¿Qué quieres difundir?", False),
+        ("es", "Qué quieres difundir?", True),
+        ("es", "Gracias!", True),
     ],
 )
 def test_the_house_rules_catch_what_they_should(locale: str, text: str, broken: bool) -> None:

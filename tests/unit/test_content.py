@@ -95,3 +95,54 @@ def test_invalid_content_stops_the_bot_with_the_same_report(content: Path) -> No
     with pytest.raises(ContentError) as caught:
         Content.load(content)
     assert "Action Pack file 'action-pack.pdf' not found" in str(caught.value)
+
+
+def _picture(path: Path, size: tuple[int, int] = (640, 360), kind: str = "PNG") -> None:
+    from PIL import Image
+
+    Image.new("RGB", size, (42, 111, 151)).save(path, kind)
+
+
+def _with_image(content: Path, image: str) -> tuple[Path, int]:
+    """Give the English week 9 an image; return the file and the line of `image`."""
+    path = content / "en" / "spotlights.toml"
+    line = edit(path, "number = 9\n", f'number = 9\nimage = "{image}"\n') + 1
+    return path, line
+
+
+def test_a_spotlight_image_is_checked_like_telegram_checks_a_photo(content: Path) -> None:
+    path, line = _with_image(content, "week-9.png")
+    assert check_content(content) == [f"{path}:{line}: week 9: image 'week-9.png' not found"]
+    _picture(content / "en" / "week-9.png")
+    assert check_content(content) == []
+    assert Content.load(content).spotlights("en")[9].image == content / "en" / "week-9.png"
+
+    (content / "en" / "week-9.png").write_bytes(b"GIF89a not really a picture")
+    [problem] = check_content(content)
+    assert problem.startswith(f"{path}:{line}: week 9: image 'week-9.png' is not a picture")
+    _picture(content / "en" / "week-9.png", kind="GIF")
+    [problem] = check_content(content)
+    assert problem == f"{path}:{line}: week 9: image 'week-9.png' is GIF; use JPEG, PNG or WebP"
+    _picture(content / "en" / "week-9.png", size=(2100, 100))
+    [problem] = check_content(content)
+    assert "is 2100x100; Telegram wants" in problem
+
+
+def test_a_spotlight_image_must_stay_inside_the_content_folder(
+    content: Path, tmp_path: Path
+) -> None:
+    _picture(tmp_path / "outside.png")
+    path, line = _with_image(content, "../../outside.png")
+    assert check_content(content) == [
+        f"{path}:{line}: week 9: image '../../outside.png' must be inside the content folder"
+    ]
+
+
+def test_weeks_not_written_yet_are_noted_and_later_weeks_refused(content: Path) -> None:
+    from jfa_bot.content.check import content_notes
+
+    [note] = content_notes(content)
+    assert "week(s) 1, 2, 3, 4, 5, 6, 7, 8, 10 of 10 have no spotlight yet" in note
+    path = content / "en" / "spotlights.toml"
+    line = edit(path, "number = 9\n", "number = 11\n")
+    assert check_content(content) == [f"{path}:{line}: week number must be a whole number 1-10"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jfa_bot.countries import MatchKind, find_country, search_countries
+from jfa_bot.countries import MatchKind, _data, find_country, search_countries
 from jfa_bot.i18n import Translator
 
 #: (locale, what a person types, the country meant: None when nothing should be offered).
@@ -275,6 +275,8 @@ def test_every_reported_query_now_finds_the_right_country_first(locale: str, que
         ("ar", "فلسطين", "PS"),
         ("en", "KEN", "KE"),  # an ISO code written as codes are
         ("en", "Niger", "NE"),  # the whole name, though Nigeria also begins with it
+        ("sw", "🇰🇪", "KE"),  # a flag emoji
+        ("ar", "🇵🇸", "PS"),
     ],
 )
 def test_a_single_exact_match_is_taken_without_a_tap(locale: str, query: str, meant: str) -> None:
@@ -299,6 +301,11 @@ def test_an_ambiguous_or_partial_text_asks_the_person_to_choose(locale: str, que
     found = find_country(query, locale)
     assert found.codes
     assert found.unique is None
+
+
+def test_a_pasted_long_text_finds_nothing_absurd() -> None:
+    found = find_country("Atlantis " * 500, "en")
+    assert found.codes == ()
 
 
 def test_both_congos_are_offered_for_congo() -> None:
@@ -342,6 +349,17 @@ def test_countries_rank_above_dependent_territories(
     codes = find_country(query, locale).codes
     assert codes[0] == country
     assert territories <= set(codes[1:])
+
+
+@pytest.mark.parametrize(
+    ("locale", "query"), [("en", "land"), ("en", "island"), ("fr", "îles"), ("en", "united")]
+)
+def test_no_territory_comes_before_a_country_among_partial_matches(
+    locale: str, query: str
+) -> None:
+    territories = _data().territories
+    kinds = [code in territories for code in find_country(query, locale, limit=20).codes]
+    assert kinds == sorted(kinds), kinds  # every False (country) before any True
 
 
 def test_a_persons_own_language_ranks_first_among_partial_matches() -> None:
