@@ -192,6 +192,8 @@ def build_application(
     # One pacer for replies and broadcasts, so together they never pass Telegram's limits.
     pacer = Pacer(settings.send_rate, limit=settings.rate_limit, paid=settings.paid_broadcast)
     protect_secret(settings.token())
+    if settings.webhook_secret is not None:  # as powerful as the token: never logged
+        protect_secret(settings.webhook_secret.get_secret_value())
     defaults = Defaults(
         parse_mode=ParseMode.HTML,
         link_preview_options=LinkPreviewOptions(is_disabled=True),

@@ -8,13 +8,14 @@ import os
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from jfa_bot import __version__
-from jfa_bot.logs import setup_logging
+from jfa_bot.logs import install_excepthooks, redact, register_secret, setup_logging
 from jfa_bot.settings import Settings, describe_errors
 
 __all__ = ["main"]
@@ -34,11 +35,17 @@ error: JFA_BOT_TOKEN is not set.
 def _load_settings(**overrides: object) -> Settings:
     """Read the settings, or print one line per problem and exit with status 2."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]  # validated by pydantic
+        settings = Settings(**overrides)  # type: ignore[arg-type]  # validated by pydantic
     except ValidationError as error:
         for line in describe_errors(error):
             print(f"error: {line}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG) from None
+    # Whatever fails from here on, neither secret is ever printed.
+    if settings.bot_token is not None:
+        register_secret(settings.token())
+    if settings.webhook_secret is not None:
+        register_secret(settings.webhook_secret.get_secret_value())
+    return settings
 
 
 def _database_folder_problem(db_path: Path) -> str | None:
@@ -58,6 +65,14 @@ def _database_folder_problem(db_path: Path) -> str | None:
             f"chown 10001 /data) or set JFA_DB_PATH"
         )
     return None
+
+
+def _write_owner_only(path: Path, data: bytes) -> None:
+    """Write a file only its owner can read (exports and backups hold personal data)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+    with os.fdopen(fd, "wb") as file:
+        file.write(data)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -239,6 +254,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
     try:
         source = sqlite3.connect(f"file:{settings.db_path}?mode=ro", uri=True)
         try:
+            _write_owner_only(target, b"")  # created 0600 before SQLite fills it
             destination = sqlite3.connect(target)
             try:
                 source.backup(destination)
@@ -246,7 +262,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
                 destination.close()
         finally:
             source.close()
-    except sqlite3.Error as error:
+    except (sqlite3.Error, OSError) as error:
         print(f"error: could not write the backup to {target}: {error}", file=sys.stderr)
         return 1
     print(f"backed up {settings.db_path} to {target}")
@@ -309,7 +325,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     data = asyncio.run(build())
     try:
-        Path(args.path).write_bytes(data)
+        _write_owner_only(Path(args.path), data)
     except OSError as error:
         print(f"error: could not write {args.path}: {error.strerror}", file=sys.stderr)
         return 1
@@ -409,10 +425,25 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `jfa-bot` command line."""
     args = build_parser().parse_args(argv)
+    install_excepthooks()
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        from telegram.error import InvalidToken
+
+        if isinstance(error, InvalidToken):
+            # Its message quotes the token: one plain line instead of the traceback.
+            print(
+                "error: Telegram rejected the bot token (or JFA_API_BASE_URL does not lead "
+                "to the Bot API): check JFA_BOT_TOKEN and JFA_API_BASE_URL",
+                file=sys.stderr,
+            )
+            return EXIT_CONFIG
+        # Anything else: the traceback helps, with every secret taken out.
+        sys.stderr.write(redact("".join(traceback.format_exception(error))))
+        return 1
 
 
 if __name__ == "__main__":

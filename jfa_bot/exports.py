@@ -13,16 +13,19 @@ import io
 import json
 import zipfile
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from babel import Locale
 
 from jfa_bot.store import Signature, Store, Visibility, utc_now
 
-__all__ = ["count_feed", "handover_zip", "signatures_csv"]
+__all__ = ["count_feed", "handover_zip", "safe_cell", "signatures_csv"]
 
 BOM = "\ufeff"
+# A cell starting with one of these is run as a formula by spreadsheet programs
+# (CSV injection): such a cell is written with a leading apostrophe, which they show as text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SIGNATURE_COLUMNS = (
     "number",
     "signed_at",
@@ -35,6 +38,17 @@ SIGNATURE_COLUMNS = (
     "source",
 )
 Progress = Callable[[int], Awaitable[None]]
+
+
+def safe_cell(value: object) -> object:
+    """Return a CSV cell that no spreadsheet program evaluates as a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _safe_row(row: Iterable[object]) -> list[object]:
+    return [safe_cell(value) for value in row]
 
 
 def _country_name(code: str) -> str:
@@ -75,7 +89,7 @@ async def signatures_csv(store: Store, progress: Progress = _noop) -> bytes:
     writer.writerow(SIGNATURE_COLUMNS)
     done = 0
     async for page in store.signatures.iterate():
-        writer.writerows(_row(signature) for signature in page)
+        writer.writerows(_safe_row(_row(signature)) for signature in page)
         done += len(page)
         await progress(done)
     return out.getvalue().encode("utf-8")
@@ -101,11 +115,13 @@ async def handover_zip(store: Store, progress: Progress = _noop) -> bytes:
                 writers[country] = csv.writer(per_country[country])
                 writers[country].writerow(("number", "name", "organisation", "signed_at"))
             writers[country].writerow(
-                (
-                    signature.number,
-                    signature.name,
-                    signature.organisation or "",
-                    signature.signed_at,
+                _safe_row(
+                    (
+                        signature.number,
+                        signature.name,
+                        signature.organisation or "",
+                        signature.signed_at,
+                    )
                 )
             )
         done += len(page)
@@ -116,7 +132,9 @@ async def handover_zip(store: Store, progress: Progress = _noop) -> bytes:
     writer.writerow(("country", "country_name", "signatures", "names_shown", "names_withheld"))
     for country, count in sorted(totals.items(), key=lambda item: (-item[1], item[0])):
         shown = count - withheld[country]
-        writer.writerow((country, _country_name(country), count, shown, withheld[country]))
+        writer.writerow(
+            _safe_row((country, _country_name(country), count, shown, withheld[country]))
+        )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("summary.csv", summary.getvalue().encode("utf-8"))

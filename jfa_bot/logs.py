@@ -1,4 +1,11 @@
-"""Logging set-up that never lets the bot token reach a log line."""
+"""Logging set-up that never lets a secret or a person's data reach a log line or stderr.
+
+Secrets (the bot token, the webhook secret) are registered once and redacted in every
+record, every traceback the interpreter prints (sys.excepthook, threads) and the CLI's
+own error lines. Libraries that log whole updates or SQL parameters at DEBUG (PTB's
+"Processing update", its Bot API call parameters, aiosqlite's "executing") are held at
+INFO or WARNING whatever the level, because those carry typed names and @usernames.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +13,61 @@ import datetime as dt
 import json
 import logging
 import sys
+import threading
+import traceback
 from collections.abc import Iterable
+from types import TracebackType
 
 __all__ = [
     "JsonFormatter",
     "RedactingFilter",
+    "install_excepthooks",
     "protect_secret",
     "quiet_http_loggers",
+    "redact",
+    "register_secret",
     "setup_logging",
 ]
 
-# httpx logs every request URL at INFO, and Bot API URLs contain the token.
-_QUIET_LOGGERS = ("httpx", "httpcore", "aiohttp.access", "apscheduler")
+# httpx logs every request URL at INFO, and Bot API URLs contain the token; aiosqlite
+# logs every statement with its parameters (names, organisations) at DEBUG.
+_QUIET_LOGGERS = ("httpx", "httpcore", "aiohttp.access", "apscheduler", "aiosqlite")
+# PTB logs whole updates and every Bot API call's parameters (the webhook secret, the
+# texts that show a signer's name) at DEBUG: never below INFO, whatever JFA_LOG_LEVEL says.
+_NO_DEBUG_LOGGERS = ("telegram",)
+_SECRETS: set[str] = set()
+
+
+def register_secret(secret: str | None) -> None:
+    """Add a secret to those redacted everywhere (log records, tracebacks, CLI errors)."""
+    if secret:
+        _SECRETS.add(secret)
+
+
+def redact(text: str) -> str:
+    """Return the text with every registered secret replaced."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, "<redacted>")
+    return text
+
+
+def _print_redacted(
+    kind: type[BaseException], value: BaseException, tb: TracebackType | None
+) -> None:
+    sys.stderr.write(redact("".join(traceback.format_exception(kind, value, tb))))
+
+
+def _thread_hook(args: threading.ExceptHookArgs) -> None:
+    if args.exc_value is not None:
+        _print_redacted(args.exc_type, args.exc_value, args.exc_traceback)
+
+
+def install_excepthooks() -> None:
+    """Make the interpreter's last-resort tracebacks (main and threads) redact secrets."""
+    sys.excepthook = _print_redacted
+    threading.excepthook = _thread_hook
+
+
 # PTB logs its Bot API URL (token included) at DEBUG from these loggers.
 _PTB_LOGGERS = (
     "telegram.Bot",
@@ -35,6 +85,8 @@ class RedactingFilter(logging.Filter):
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
         self._secrets = tuple(s for s in secrets if s)
+        for secret in self._secrets:
+            register_secret(secret)
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -42,14 +94,14 @@ class RedactingFilter(logging.Filter):
         return self._secrets
 
     def redact(self, text: str) -> str:
-        """Return the text with every secret replaced."""
+        """Return the text with this filter's and every registered secret replaced."""
         for secret in self._secrets:
             text = text.replace(secret, "<redacted>")
-        return text
+        return redact(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record in place; always keep it."""
-        if not self._secrets:
+        if not self._secrets and not _SECRETS:
             return True
         message = record.getMessage()
         redacted = self.redact(message)
@@ -111,9 +163,12 @@ def setup_logging(level: str, secrets: Iterable[str] = (), log_format: str = "te
 
 
 def quiet_http_loggers() -> None:
-    """Keep loggers that print request URLs (and so the token) at WARNING."""
+    """Keep loggers that print URLs, SQL parameters or whole updates above DEBUG."""
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    for name in _NO_DEBUG_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.level, logging.INFO))
 
 
 def protect_secret(secret: str) -> None:

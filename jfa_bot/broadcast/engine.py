@@ -161,13 +161,31 @@ class BroadcastEngine:
         for task in self._tasks.values():
             task.cancel()
         for task in self._tasks.values():
-            with contextlib.suppress(asyncio.CancelledError):
+            # A task that died of an error was logged and reported when it died
+            # (_task_done): stopping the bot must not raise it again.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         close = getattr(self.sender, "close", None)
         if close is not None:
             await close()
 
     async def _run(self, broadcast_id: int) -> None:
+        try:
+            await self._send_all(broadcast_id)
+        except Exception as error:
+            # Mark it, so /broadcasts shows why it stopped and offers to resume it; the
+            # error is then logged at ERROR and the organizers told (_task_done).
+            try:
+                await self.store.broadcasts.set_state(
+                    broadcast_id,
+                    BroadcastState.PAUSED,
+                    error=f"stopped by an error: {type(error).__name__}: {error}"[:500],
+                )
+            except Exception:
+                log.exception("Could not mark broadcast %d as stopped", broadcast_id)
+            raise
+
+    async def _send_all(self, broadcast_id: int) -> None:
         stats = self.stats.setdefault(broadcast_id, RunStats())
         stats.started, stats.sent_this_run = time.monotonic(), 0
         store = self.store

@@ -99,6 +99,20 @@ class Resources:
     webinar: Link
 
 
+def confined(folder: Path, file_name: object) -> Path | None:
+    """Return the file named in a locale `folder`, or None if it resolves outside the content.
+
+    The Action Pack is uploaded to anyone who asks: an absolute path, `..` or a symbolic
+    link must never make that a server file (a secret, the database). The content folder
+    is the locale folder's parent.
+    """
+    if not isinstance(file_name, str) or not file_name:
+        return None
+    root = folder.resolve().parent
+    target = (folder.resolve() / file_name).resolve()
+    return target if target.is_relative_to(root) and target != root else None
+
+
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse a TOML file, raising ContentError with the file and line on a syntax error."""
     try:
@@ -233,10 +247,10 @@ def _resources(path: Path, default_dir: Path) -> Resources:
     data = read_toml(path)
     pack = data["action_pack"]
     file_name = pack.get("file")
-    pack_path = path.parent / file_name if file_name else None
+    pack_path = confined(path.parent, file_name)
     if pack_path is None or not pack_path.exists():
         default = read_toml(default_dir / "resources.toml")["action_pack"].get("file")
-        pack_path = default_dir / default if default else None
+        pack_path = confined(default_dir, default)
     return Resources(
         action_pack=ActionPack(
             path=pack_path, url=str(pack["url"]), caption=str(pack["caption"]).strip()

@@ -24,6 +24,7 @@ from jfa_bot.content import (
     SPOTLIGHT_TABLE,
     SPOTLIGHTS,
     ContentError,
+    confined,
     read_toml,
 )
 from jfa_bot.telegram_html import HtmlParseError, parse_html_entities, utf16_len
@@ -230,7 +231,12 @@ def _check_pack_file(
         if is_default or not ({"action-pack.pdf", "*"} & allowed):
             yield where.at("[action_pack]", "action_pack.file is required (or a [fallback])")
         return
-    path = folder / str(file_name)
+    path = confined(folder, file_name)
+    if path is None:
+        yield where.at(
+            "file", f"Action Pack file {file_name!r} is outside the content folder {folder}"
+        )
+        return
     if not path.is_file():
         yield where.at("file", f"Action Pack file {path.name!r} not found")
         return

@@ -18,7 +18,7 @@ from jfa_bot.broadcast.engine import BroadcastEngine
 from jfa_bot.broadcast.progress import ProgressReporter, state_name
 from jfa_bot.context import BotContext
 from jfa_bot.files import send_cached_photo
-from jfa_bot.handlers.common import reply
+from jfa_bot.handlers.common import is_private, reply
 from jfa_bot.handlers.fallback import not_understood
 from jfa_bot.handlers.resources import content_of
 from jfa_bot.i18n import LANGUAGE_NAMES
@@ -58,9 +58,13 @@ def reporter_of(context: BotContext) -> ProgressReporter:
 
 
 def is_admin(update: Update, context: BotContext) -> bool:
-    """Tell whether the update comes from an organizer."""
+    """Tell whether the update comes from an organizer, in their private chat with the bot.
+
+    Organizer actions (exports, broadcasts) never run from a group: a button pressed on a
+    bot message there would post the result into the group.
+    """
     user = update.effective_user
-    return user is not None and context.settings.is_admin(user.id)
+    return user is not None and context.settings.is_admin(user.id) and is_private(update)
 
 
 def variant_problem(text: str) -> str | None:
@@ -429,10 +433,11 @@ async def _go(update: Update, context: BotContext, rest: list[str]) -> None:
         return
     query = update.callback_query
     assert query is not None
-    await context.store.flows.delete(flow.user_id)
     await query.answer()
     # The translation check becomes the live progress message: one edit, no new message.
     message = query.message
+    # The draft is dropped only once the broadcast is committed: if starting fails, the
+    # organizer's text is still there to send again.
     await start_broadcast(
         context,
         kind=BroadcastKind(flow.data["kind"]),
@@ -443,6 +448,7 @@ async def _go(update: Update, context: BotContext, rest: list[str]) -> None:
         report_message_id=message.message_id if message else None,
         extras=flow.data.get("extras"),
     )
+    await context.store.flows.delete(flow.user_id)
 
 
 async def _drop(update: Update, context: BotContext, rest: list[str]) -> None:

@@ -30,9 +30,17 @@ def is_private(update: Update) -> bool:
 
 
 async def remember_user(update: Update, context: BotContext) -> None:
-    """Record the user as seen and pick their language before any handler runs."""
+    """Record the user as seen and pick their language before any handler runs.
+
+    Only someone who uses the bot in a private chat is recorded: joining a group, reacting
+    there, adding the bot to a group or typing an inline query creates no row about them.
+    """
     user = update.effective_user
     if user is None or user.is_bot:
+        return
+    if not is_private(update):
+        known = await context.store.users.get(user.id)
+        context.use_locale(known.locale if known else None, user.language_code)
         return
     record = await context.store.users.seen(user.id, user.language_code)
     context.use_locale(record.locale, user.language_code)

@@ -33,7 +33,10 @@ log = logging.getLogger(__name__)
 
 FLOW_KIND = "sign"
 #: Bump when the consent screen's wording changes: each signature records it.
-CONSENT_VERSION = "2026-11-1"
+#: 2026-11-2: the hand-over choice names the organisation too, and counts are what is
+#: shared by default. Signatures under 2026-11-1 stay valid: their "Show my name" was an
+#: explicit yes to the list that carried the organisation as well.
+CONSENT_VERSION = "2026-11-2"
 _TEXT_LIMIT = 100
 
 
@@ -50,6 +53,7 @@ class Step(StrEnum):
 
 _ORDER = list(Step)
 _TYPED = {Step.NAME, Step.COUNTRY, Step.ORGANISATION}
+_SHOWS_NAME = {Step.NAME, Step.CONSENT}  # the Telegram name on a button; the summary
 
 
 # ---------------------------------------------------------------- rendering
@@ -84,9 +88,10 @@ def render(
                 f"<b>{escape(petition.title)}</b>",
                 petition.text,
                 t.gettext(
-                    "<b>What signing means:</b> your name and country are counted and handed "
-                    "to governments at the UN General Assembly in September. You can choose "
-                    "to be counted without your name being handed over."
+                    "<b>What signing means:</b> the number of signatures, in total and by "
+                    "country, is handed to governments at the UN General Assembly in "
+                    "September. Your name and organisation are handed over only if you say "
+                    "yes to that, on its own, before you sign."
                 ),
             ]
         )
@@ -112,12 +117,20 @@ def render(
         return text, InlineKeyboardMarkup(rows)
     if step is Step.VISIBILITY:
         text = t.gettext(
-            "<b>Step 4 of 5.</b> Should your name appear in the list handed to governments? "
-            "Either way, your signature and country are counted."
+            "<b>Step 4 of 5.</b> Governments receive the number of signatures, in total and "
+            "by country. May we also hand them your name and organisation, in a list of "
+            "signers from your country? Only if you say yes."
         )
         rows = [
-            [_pb(t.gettext("Show my name"), flow, "v", Visibility.PUBLIC.value)],
-            [_pb(t.gettext("Count me, withhold my name"), flow, "v", Visibility.WITHHELD.value)],
+            [_pb(t.gettext("No, count me only"), flow, "v", Visibility.WITHHELD.value)],
+            [
+                _pb(
+                    t.gettext("Yes, hand over my name and organisation"),
+                    flow,
+                    "v",
+                    Visibility.PUBLIC.value,
+                )
+            ],
             _nav(t, flow),
         ]
         return text, InlineKeyboardMarkup(rows)
@@ -150,8 +163,7 @@ def _country_prompt(
 
 def _consent(flow: Flow, t: Translator) -> tuple[str, InlineKeyboardMarkup]:
     data = flow.data
-    withheld = data.get("visibility") == Visibility.WITHHELD.value
-    shown = t.gettext("withheld") if withheld else t.gettext("shown")
+    public = data.get("visibility") == Visibility.PUBLIC.value
     organisation = escape(data["organisation"]) if data.get("organisation") else "—"
     text = "\n".join(
         [
@@ -162,14 +174,19 @@ def _consent(flow: Flow, t: Translator) -> tuple[str, InlineKeyboardMarkup]:
                 country=t.country_name(data.get("country", ""))
             ),
             t.gettext("Organisation: {organisation}").format(organisation=organisation),
-            t.gettext("Your name in the list handed to governments: {shown}").format(shown=shown),
+            (
+                t.gettext("Hand-over list: yes, your name and organisation are handed over.")
+                if public
+                else t.gettext("Hand-over list: no, you are only counted.")
+            ),
             "",
             t.gettext(
                 "By signing, you agree that the campaign stores your name, country, "
                 "organisation (if given), this choice, your language and the time you signed, "
-                "to count your signature and hand it to governments at the UN General "
-                "Assembly. If you withhold your name, only your country is handed over. You "
-                "can see, download, withdraw or erase your data at any time: /privacy."
+                "to count your signature. Governments at the UN General Assembly receive the "
+                "counts, in total and by country; your name and organisation only if you said "
+                "yes above. You can see, download, withdraw or erase your data at any time: "
+                "/privacy."
             ),
             "",
             t.gettext("The weekly spotlight is separate: tick it below only if you want it."),
@@ -190,7 +207,7 @@ def _consent(flow: Flow, t: Translator) -> tuple[str, InlineKeyboardMarkup]:
         ],
         [
             _pb(t.gettext("✏️ Organisation"), flow, "e", Step.ORGANISATION),
-            _pb(t.gettext("✏️ Visibility"), flow, "e", Step.VISIBILITY),
+            _pb(t.gettext("✏️ Hand-over list"), flow, "e", Step.VISIBILITY),
         ],
         [_pb(t.gettext("✖ Cancel"), flow, "x")],
     ]
@@ -212,7 +229,9 @@ async def _show(update: Update, context: BotContext, flow: Flow, *, edit: bool) 
     """
     await context.store.flows.save(flow)
     text, markup = render(flow, context.t, context, _telegram_name(update))
-    await reply(update, text, markup, edit=edit)
+    sent = await reply(update, text, markup, edit=edit)
+    if flow.step in _SHOWS_NAME:  # /forget deletes these messages too
+        await signer.remember_named(context, flow.user_id, sent)
 
 
 # ---------------------------------------------------------------- entry points

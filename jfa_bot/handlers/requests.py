@@ -138,7 +138,11 @@ def render(flow: Flow, t: Translator) -> tuple[str, InlineKeyboardMarkup]:
 async def _show(update: Update, context: BotContext, flow: Flow, *, edit: bool) -> None:
     await context.store.flows.save(flow)
     text, markup = render(flow, context.t)
-    await reply(update, text, markup, edit=edit)
+    sent = await reply(update, text, markup, edit=edit)
+    if flow.step == Step.CONFIRM and sent is not None:  # shows the name: /forget deletes it
+        await context.store.personal_data.remember_message(
+            flow.user_id, sent.chat_id, sent.message_id
+        )
 
 
 async def offer_pack_form(update: Update, context: BotContext) -> None:

@@ -12,9 +12,12 @@ import json
 import logging
 from html import escape
 from io import BytesIO
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
 
+from jfa_bot import confirmations
 from jfa_bot.context import BotContext
 from jfa_bot.forms import clean_text
 from jfa_bot.handlers.common import button_args, expired_button, reply
@@ -70,7 +73,29 @@ async def thank(update: Update, context: BotContext, signature: Signature) -> No
     rows = [[_share_button(t)]]
     if not await context.store.subscriptions.is_subscribed(signature.user_id):
         rows.append([button(t.gettext("🔔 Get the weekly spotlight"), Kind.SIGNER, "sub")])
-    await reply(update, text, InlineKeyboardMarkup(rows), edit=update.callback_query is not None)
+    sent = await reply(
+        update, text, InlineKeyboardMarkup(rows), edit=update.callback_query is not None
+    )
+    await remember_named(context, signature.user_id, sent)
+
+
+async def remember_named(context: BotContext, user_id: int, message: Message | None) -> None:
+    """Note a message of the bot that shows the user's name, so /forget can delete it."""
+    if message is not None:
+        await context.store.personal_data.remember_message(
+            user_id, message.chat_id, message.message_id
+        )
+
+
+def handover_choice_text(t: Translator, public: bool) -> str:
+    """Return the signer's hand-over choice in plain words."""
+    if public:
+        return t.gettext(
+            "Your name and organisation are in the list handed to governments (you said yes)."
+        )
+    return t.gettext(
+        "Your name and organisation are not handed over: only the counts include you."
+    )
 
 
 async def show_status(update: Update, context: BotContext) -> None:
@@ -90,9 +115,7 @@ async def show_status(update: Update, context: BotContext) -> None:
         t.gettext("You signed on {date} as signer #{number}.").format(
             date=signed, number=t.number(signature.number)
         ),
-        t.gettext("Your name in the list handed to governments: {shown}").format(
-            shown=t.gettext("withheld") if withheld else t.gettext("shown")
-        ),
+        handover_choice_text(t, not withheld),
         t.ngettext(
             "{n} person signed through your link.",
             "{n} people signed through your link.",
@@ -109,10 +132,14 @@ async def show_status(update: Update, context: BotContext) -> None:
         )
     lines += ["", escape(share_link(context.bot.username, signature))]
     toggle = (
-        button(t.gettext("👁 Show my name"), Kind.SIGNER, "vis", Visibility.PUBLIC.value)
+        # Saying yes to the hand-over asks once more, on its own screen (see _ask_public).
+        button(t.gettext("👁 Add my name to the hand-over list…"), Kind.SIGNER, "pub")
         if withheld
         else button(
-            t.gettext("🙈 Withhold my name"), Kind.SIGNER, "vis", Visibility.WITHHELD.value
+            t.gettext("🙈 Take my name off the hand-over list"),
+            Kind.SIGNER,
+            "vis",
+            Visibility.WITHHELD.value,
         )
     )
     rows = [
@@ -179,31 +206,61 @@ async def withdraw(update: Update, context: BotContext) -> None:
     # Translators: the "no" answer to "Withdraw your signature?".
     # What is kept is the signature: make the words agree with it.
     no = t.gettext("No, keep my signature")
-    await _confirm(update, t, question, t.gettext("Yes, withdraw my signature"), "wd_yes", no)
+    await _confirm(
+        update, context, question, t.gettext("Yes, withdraw my signature"), "wd_yes", no
+    )
+
+
+def _expiry_note(t: Translator) -> str:
+    return t.ngettext(
+        "This button works for {n} minute.",
+        "This button works for {n} minutes.",
+        confirmations.CONFIRM_MINUTES,
+    ).format(n=t.number(confirmations.CONFIRM_MINUTES))
 
 
 async def _confirm(
-    update: Update, t: Translator, question: str, yes: str, action: str, no: str
+    update: Update, context: BotContext, question: str, yes: str, action: str, no: str
 ) -> None:
-    """Ask a yes/no question whose "yes" button runs `action`."""
+    """Ask a yes/no question whose "yes" button runs `action`, for this user, briefly."""
+    t = context.t
+    user = update.effective_user
+    if user is None:
+        return
+    minute, mac = confirmations.issue(context.settings.token(), user.id, action)
     rows = [
-        [button(yes, Kind.SIGNER, action)],
+        [button(yes, Kind.SIGNER, action, minute, mac)],
         [button(no, Kind.SIGNER, "keep")],
     ]
-    await reply(update, question, InlineKeyboardMarkup(rows))
+    await reply(update, f"{question}\n\n<i>{_expiry_note(t)}</i>", InlineKeyboardMarkup(rows))
 
 
 async def forget(update: Update, context: BotContext) -> None:
     """Ask the user to confirm erasing everything held about them."""
     t = context.t
+    if update.callback_query:
+        await update.callback_query.answer()
     question = t.gettext(
         "Erase everything we hold about you? This removes your signature, your "
-        "consents, your subscription and your profile, and cannot be undone."
+        "consents, your subscription and your profile, and cannot be undone. "
+        "The bot's messages here that show your name are deleted too."
     )
     # Translators: the "no" answer to "Erase everything we hold about you?".
     # What is kept is all of the person's data, not one thing.
     no = t.gettext("No, keep my data")
-    await _confirm(update, t, question, t.gettext("Yes, erase everything"), "forget_yes", no)
+    await _confirm(update, context, question, t.gettext("Yes, erase everything"), "forget_yes", no)
+
+
+async def _ask_public(update: Update, context: BotContext) -> None:
+    """Ask a withheld signer, in plain words, before their name joins the hand-over list."""
+    t = context.t
+    question = t.gettext(
+        "Add your name and organisation to the list handed to governments at the UN "
+        "General Assembly? Governments and the campaign's organizers will see them. "
+        "You can take them off again at any time."
+    )
+    yes = t.gettext("Yes, hand over my name and organisation")
+    await _confirm(update, context, question, yes, "pub_yes", t.gettext("No, count me only"))
 
 
 async def mydata(update: Update, context: BotContext) -> None:
@@ -214,11 +271,62 @@ async def mydata(update: Update, context: BotContext) -> None:
         return
     data = await context.store.personal_data.export(user.id)
     document = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False).encode()
-    await chat.send_document(
+    summary = await reply(update, _summary(context.t, data))
+    sent = await chat.send_document(
         BytesIO(document),
         filename="my-jfa-data.json",
         caption=context.t.gettext("Here is everything we hold about you."),
     )
+    if data.get("signature") or data.get("requests"):  # both show the name
+        await remember_named(context, user.id, summary)
+        await remember_named(context, user.id, sent)
+
+
+def _summary(t: Translator, data: dict[str, Any]) -> str:
+    """Return a short, readable account of the user's data (the file has every detail)."""
+    lines = [t.gettext("<b>What we hold about you</b>")]
+    signature = data.get("signature")
+    if signature:
+        lines.append(
+            t.gettext("Signature #{number}, {country}, signed {day}.").format(
+                number=t.number(signature["number"]),
+                country=escape(t.country_name(signature["country"])),
+                day=escape(signature["signed_day"]),
+            )
+        )
+        if signature.get("name"):
+            lines.append(t.gettext("Name: {name}").format(name=escape(signature["name"])))
+        if signature.get("organisation"):
+            lines.append(
+                t.gettext("Organisation: {organisation}").format(
+                    organisation=escape(signature["organisation"])
+                )
+            )
+        lines.append(handover_choice_text(t, signature["visibility"] == Visibility.PUBLIC))
+    else:
+        lines.append(t.gettext("You have not signed the petition."))
+    subscribed = data.get("weekly_spotlight_subscription") is not None
+    lines.append(
+        t.gettext("Weekly spotlight: subscribed.")
+        if subscribed
+        else t.gettext("Weekly spotlight: not subscribed.")
+    )
+    for key, count in (
+        ("consents", len(data.get("consents", []))),
+        ("requests", len(data.get("requests", []))),
+        ("messages", len(data.get("messages_sent_to_you", []))),
+    ):
+        if key == "consents":
+            text = t.ngettext("{n} consent record.", "{n} consent records.", count)
+        elif key == "requests":
+            text = t.ngettext("{n} request for material.", "{n} requests for material.", count)
+        else:
+            text = t.ngettext(
+                "{n} campaign message sent to you.", "{n} campaign messages sent to you.", count
+            )
+        lines.append(text.format(n=t.number(count)))
+    lines.append(t.gettext("The file below has every detail. /forget erases it all."))
+    return "\n".join(lines)
 
 
 async def on_button(update: Update, context: BotContext) -> None:
@@ -231,12 +339,26 @@ async def on_button(update: Update, context: BotContext) -> None:
     t = context.t
     user_id = query.from_user.id
     store = context.store
-    if action == "vis" and rest and rest[0] in {v.value for v in Visibility}:
-        if not await store.signatures.set_visibility(user_id, Visibility(rest[0])):
+    secret = context.settings.token()
+    if action == "vis" and rest == [Visibility.WITHHELD.value]:
+        # Taking a name off the list needs no confirmation; adding it does ("pub").
+        if not await store.signatures.set_visibility(user_id, Visibility.WITHHELD):
             await expired_button(update, context)
             return
         await query.answer(t.gettext("Saved."))
         await show_status(update, context)
+    elif action == "pub":
+        if await store.signatures.get(user_id) is None:
+            await expired_button(update, context)
+            return
+        await query.answer()
+        await _ask_public(update, context)
+    elif action == "pub_yes" and confirmations.verify(secret, user_id, action, rest):
+        if not await store.signatures.set_visibility(user_id, Visibility.PUBLIC):
+            await expired_button(update, context)
+            return
+        await query.answer(t.gettext("Saved."))
+        await reply(update, handover_choice_text(t, True), edit=True)
     elif action == "org":
         if await store.signatures.get(user_id) is None:
             await expired_button(update, context)
@@ -258,7 +380,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         await show_status(update, context)
     elif action == "wd":
         await withdraw(update, context)
-    elif action == "wd_yes":
+    elif action == "wd_yes" and confirmations.verify(secret, user_id, action, rest):
         removed = await store.signatures.withdraw(user_id)
         await query.answer()
         text = (
@@ -267,10 +389,9 @@ async def on_button(update: Update, context: BotContext) -> None:
             else t.gettext("You have not signed the petition, so there is nothing to withdraw.")
         )
         await reply(update, text, edit=True)
-    elif action == "forget_yes":
-        await store.personal_data.erase(user_id)
+    elif action == "forget_yes" and confirmations.verify(secret, user_id, action, rest):
         await query.answer()
-        await reply(update, t.gettext("Everything we held about you has been erased."), edit=True)
+        await _erase_everything(update, context, user_id)
     elif action == "keep":
         await query.answer()
         await reply(update, t.gettext("Nothing was changed."), edit=True)
@@ -295,3 +416,31 @@ async def on_form_message(update: Update, context: BotContext, flow: Flow) -> No
     await context.store.signatures.set_organisation(flow.user_id, cleaned.text)
     await reply(update, context.t.gettext("Saved."))
     await show_status(update, context)
+
+
+async def _erase_everything(update: Update, context: BotContext, user_id: int) -> None:
+    """Delete the bot's messages that show the person's name, then every row about them."""
+    t = context.t
+    store = context.store
+    pressed = update.callback_query.message if update.callback_query else None
+    not_deleted = 0
+    for named in await store.personal_data.named_messages(user_id):
+        if pressed is not None and named.message_id == pressed.message_id:
+            continue  # this message becomes the answer below; it shows no name
+        try:
+            await context.bot.delete_message(named.chat_id, named.message_id)
+        except TelegramError as error:
+            # Telegram refuses some deletions (too old, already gone): say so, go on.
+            log.info("Could not delete a message that showed an erased name: %s", error)
+            not_deleted += 1
+    await store.personal_data.erase(user_id)
+    text = t.gettext("Everything we held about you has been erased.")
+    if not_deleted:
+        text += "\n\n" + t.ngettext(
+            "{n} earlier message of this bot that showed your name could not be deleted: "
+            "please delete it yourself in this chat.",
+            "{n} earlier messages of this bot that showed your name could not be deleted: "
+            "please delete them yourself in this chat.",
+            not_deleted,
+        ).format(n=t.number(not_deleted))
+    await reply(update, text, edit=True)

@@ -10,6 +10,7 @@ from jfa_bot.context import BotContext
 from jfa_bot.files import send_cached_photo
 from jfa_bot.handlers.common import button_args, expired_button, reply
 from jfa_bot.handlers.resources import content_of
+from jfa_bot.handlers.signer import handover_choice_text
 from jfa_bot.i18n import LANGUAGE_NAMES, Translator
 from jfa_bot.keyboards import Kind, button
 from jfa_bot.spotlight import Post, build_post, current_week
@@ -162,14 +163,22 @@ async def settings_menu(update: Update, context: BotContext) -> None:
     ]
     if signature is not None:
         withheld = signature.visibility is Visibility.WITHHELD
-        lines.append(
-            t.gettext("Your name in the list handed to governments: {shown}").format(
-                shown=t.gettext("withheld") if withheld else t.gettext("shown")
+        lines.append(handover_choice_text(t, not withheld))
+        if withheld:  # adding the name asks for a confirmation first
+            rows.append(
+                [button(t.gettext("👁 Add my name to the hand-over list…"), Kind.SIGNER, "pub")]
             )
-        )
-        target = Visibility.PUBLIC if withheld else Visibility.WITHHELD
-        label = t.gettext("👁 Show my name") if withheld else t.gettext("🙈 Withhold my name")
-        rows.append([button(label, Kind.SIGNER, "vis", target.value)])
+        else:
+            rows.append(
+                [
+                    button(
+                        t.gettext("🙈 Take my name off the hand-over list"),
+                        Kind.SIGNER,
+                        "vis",
+                        Visibility.WITHHELD.value,
+                    )
+                ]
+            )
     await reply(
         update,
         "\n".join(lines),

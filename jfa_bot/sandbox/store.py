@@ -27,6 +27,9 @@ _NOT_MODIFIED = (
 _DEFAULT_SCOPE = '{"type":"default"}'
 
 
+_DELETE_WINDOW = 48 * 3600  # seconds
+
+
 @dataclass(frozen=True)
 class ChatInfo:
     """A chat known to the stand-in."""
@@ -384,6 +387,10 @@ class ChatStore:
         stored = self._target(
             params.get("chat_id"), params.get("message_id"), "message to delete not found"
         )
+        date = stored.data.get("date")
+        if isinstance(date, int) and time.time() - date > _DELETE_WINDOW:
+            # Telegram: "a message can only be deleted if it was sent less than 48 hours ago".
+            raise bad_request("message can't be deleted")
         stored.deleted = True
         return True
 

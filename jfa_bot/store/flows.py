@@ -83,15 +83,18 @@ class Flows:
         return saved
 
     async def delete(self, user_id: int) -> bool:
-        """Drop the user's form; True if there was one."""
-        async with self._db.transaction() as conn:
+        """Drop the user's form; True if there was one.
+
+        An erasure-class write: a form may hold a typed name that was never saved.
+        """
+        async with self._db.erasing("form") as conn:
             cursor = await conn.execute("DELETE FROM flows WHERE user_id = ?", (user_id,))
             return cursor.rowcount > 0
 
     async def pop_stale(self, older_than: str) -> list[Flow]:
         """Delete and return every form idle since before `older_than` (UTC ISO time)."""
         async with (
-            self._db.transaction() as conn,
+            self._db.erasing("idle form") as conn,
             conn.execute(
                 "DELETE FROM flows WHERE updated_at < ? RETURNING *", (older_than,)
             ) as cursor,

@@ -170,10 +170,32 @@ _M5_BROADCAST_EXTRAS = """
 ALTER TABLE broadcasts ADD COLUMN extras TEXT NOT NULL DEFAULT '{}';
 """
 
+_M6_ERASURE = """
+-- An erasure-class write (forget, withdraw, a dropped form, retention) whose write-ahead
+-- log has not yet been checkpointed and truncated: start-up and a periodic job finish it.
+-- It says why and when, never about whom.
+CREATE TABLE pending_erasures (
+    id     INTEGER PRIMARY KEY,
+    reason TEXT    NOT NULL,
+    at     TEXT    NOT NULL
+) STRICT;
+
+-- The bot's own messages that show a person's name (consent summary, thank-you, request
+-- confirmations), so /forget can delete them from the chat too.
+CREATE TABLE named_messages (
+    user_id    INTEGER NOT NULL,
+    chat_id    INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    at         TEXT    NOT NULL,
+    PRIMARY KEY (user_id, chat_id, message_id)
+) STRICT, WITHOUT ROWID;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _M1_USERS,
     _M2_SIGNATURES,
     _M3_RESOURCES,
     _M4_BROADCASTS,
     _M5_BROADCAST_EXTRAS,
+    _M6_ERASURE,
 )

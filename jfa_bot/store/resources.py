@@ -76,7 +76,7 @@ class Requests:
 
     async def add(self, new: NewRequest) -> int:
         """Record a request; return its id."""
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(durable=True) as conn:
             cursor = await conn.execute(
                 "INSERT INTO requests (user_id, kind, name, organisation, country, usage, "
                 "usage_other, locale, consent_version, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

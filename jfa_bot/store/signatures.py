@@ -123,7 +123,8 @@ class Signatures:
     async def sign(self, new: NewSignature, *, milestones: Sequence[int] = ()) -> SignResult:
         """Store a signature once per user, with its consents and counters, atomically."""
         now = utc_now()
-        async with self._db.transaction() as conn:
+        # Durable: the signer is told "You are signer #N" once this returns.
+        async with self._db.transaction(durable=True) as conn:
             async with conn.execute(
                 "SELECT * FROM signatures WHERE user_id = ?", (new.user_id,)
             ) as cursor:
@@ -241,7 +242,7 @@ class Signatures:
 
     async def set_visibility(self, user_id: int, visibility: Visibility) -> bool:
         """Change whether the name is handed over; False if the user has not signed."""
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(durable=True) as conn:
             cursor = await conn.execute(
                 "UPDATE signatures SET visibility = ? WHERE user_id = ?",
                 (visibility.value, user_id),
@@ -249,8 +250,11 @@ class Signatures:
             return cursor.rowcount == 1
 
     async def set_organisation(self, user_id: int, organisation: str | None) -> bool:
-        """Change or remove the organisation; False if the user has not signed."""
-        async with self._db.transaction() as conn:
+        """Change or remove the organisation; False if the user has not signed.
+
+        An erasure-class write: the old organisation must not stay in the log.
+        """
+        async with self._db.erasing("organisation") as conn:
             cursor = await conn.execute(
                 "UPDATE signatures SET organisation = ? WHERE user_id = ?",
                 (organisation, user_id),
@@ -259,7 +263,7 @@ class Signatures:
 
     async def withdraw(self, user_id: int) -> bool:
         """Remove the user's signature and update the counters; False if there was none."""
-        async with self._db.transaction() as conn:
+        async with self._db.erasing("withdraw") as conn:
             removed = await self.remove_in(conn, user_id)
             if removed:
                 await conn.execute(
@@ -367,8 +371,18 @@ class Signatures:
             after = batch[-1].number
 
     async def anonymise_before(self, cutoff: str) -> int:
-        """Remove names and organisations of signatures made before `cutoff` (UTC ISO)."""
-        async with self._db.transaction() as conn:
+        """Remove names and organisations of signatures made before `cutoff` (UTC ISO).
+
+        The copies in request records (the webinar form repeats the signature's name) go
+        too: those made before the cutoff, and any of a signer whose name is removed now.
+        """
+        async with self._db.erasing("retention") as conn:
+            await conn.execute(
+                "UPDATE requests SET name = NULL, organisation = NULL "
+                "WHERE (name IS NOT NULL OR organisation IS NOT NULL) AND (at < ? OR user_id IN "
+                "(SELECT user_id FROM signatures WHERE signed_at < ?))",
+                (cutoff, cutoff),
+            )
             cursor = await conn.execute(
                 "UPDATE signatures SET name = NULL, organisation = NULL, anonymised_at = ? "
                 "WHERE signed_at < ? AND anonymised_at IS NULL",

@@ -16,7 +16,7 @@ class Subscriptions:
     async def subscribe(self, user_id: int, locale: str, version: str) -> bool:
         """Subscribe the user; False if they already were."""
         now = utc_now()
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(durable=True) as conn:
             cursor = await conn.execute(
                 "INSERT OR IGNORE INTO subscriptions (user_id, since, locale) VALUES (?, ?, ?)",
                 (user_id, now, locale),
@@ -34,7 +34,7 @@ class Subscriptions:
 
     async def unsubscribe(self, user_id: int) -> bool:
         """Unsubscribe the user; False if they were not subscribed."""
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(durable=True) as conn:
             cursor = await conn.execute("DELETE FROM subscriptions WHERE user_id = ?", (user_id,))
             if cursor.rowcount == 0:
                 return False

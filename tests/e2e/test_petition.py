@@ -56,7 +56,7 @@ async def sign(
         await user.ask(organisation)
     else:
         await press(user, t.gettext("Skip"))
-    choice = "Count me, withhold my name" if withheld else "Show my name"
+    choice = "No, count me only" if withheld else "Yes, hand over my name and organisation"
     await press(user, t.gettext(choice))
     if updates:
         [_consent] = await press(user, t.gettext("☐ Send me the weekly spotlight"))
@@ -141,7 +141,7 @@ async def test_a_double_tap_on_i_agree_keeps_one_signature(
     await user.ask("Nigeria")
     await press(user, "Nigeria")
     await press(user, "Skip")
-    [consent] = await press(user, "Show my name")
+    [consent] = await press(user, "Yes, hand over my name and organisation")
     agree = data_of(consent, "✅ I agree and sign")
     first, second = await asyncio.gather(user.press(agree), user.press(agree))
     await user.quiet(0.3)
@@ -292,7 +292,10 @@ async def test_mydata_sends_everything_as_readable_json(
     user = sandbox.user(601, first_name="Tariq", language_code="ar")
     await user.ask("/start s_radio")
     await sign(user, name="طارق", country_query="مصر", country="EG", t=Translator.for_locale("ar"))
-    [document] = await user.ask("/mydata")
+    [summary, document] = await user.ask("/mydata", n=2)
+    heading = Translator.for_locale("ar").gettext("<b>What we hold about you</b>")
+    assert summary.plain.startswith(heading.removeprefix("<b>").removesuffix("</b>"))
+    assert "طارق" in summary.plain
     assert document.document_name == "my-jfa-data.json"
     stored = next(f for f in sandbox.uploads if f.file_id == document.file_id)
     data = json.loads(stored.data.decode())

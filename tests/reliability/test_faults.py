@@ -197,7 +197,7 @@ async def act(user: SimulatedUser, prompt: ChatMessage, step: Step, t: Translato
     elif step is Step.ORGANISATION:
         await user.send(ORGANISATION)
     elif step is Step.VISIBILITY:
-        await tap(user, prompt, t.gettext("Show my name"))
+        await tap(user, prompt, t.gettext("Yes, hand over my name and organisation"))
     else:
         await tap(user, prompt, t.gettext("✅ I agree and sign"))
 
@@ -357,7 +357,7 @@ async def test_a_press_too_old_to_answer_still_gets_its_reply(
         await user.ask("Nigeria")
         await user.tap(label="Nigeria")
         await user.tap(label="Skip")
-        [consent] = await user.tap(label="Show my name")
+        [consent] = await user.tap(label="Yes, hand over my name and organisation")
     # The bot is down (a deploy): the press waits in Telegram longer than the ~15 s in
     # which a callback query can be answered; the stand-in then refuses the answer.
     button = consent.find_button(label="✅ I agree and sign")

@@ -58,7 +58,7 @@ async def test_html_in_names_and_organisations_is_escaped_wherever_it_is_shown(
     await user.ask("Senegal")
     await press(user, "Senegal")
     await user.ask(ORGANISATION)
-    [consent] = await press(user, "Show my name")
+    [consent] = await press(user, "Yes, hand over my name and organisation")
     assert f"Name: {NAME}\n" in consent.plain
     assert f"Organisation: {ORGANISATION}\n" in consent.plain
     assert "&lt;script&gt;" in consent.text and "<script>" not in consent.text
@@ -72,7 +72,7 @@ async def test_html_in_names_and_organisations_is_escaped_wherever_it_is_shown(
     assert saved.plain == EN.gettext("Saved.") and status.plain.startswith("You signed on ")
     [_intro, confirm] = await user.ask("/webinar", n=2)
     assert f"signature: {NAME}, Senegal?" in confirm.plain
-    [document] = await user.ask("/mydata")
+    [_summary, document] = await user.ask("/mydata", n=2)
     stored = next(f for f in sandbox.uploads if f.file_id == document.file_id)
     data = json.loads(stored.data.decode())
     assert (data["signature"]["name"], data["signature"]["organisation"]) == (
@@ -192,7 +192,7 @@ async def test_a_button_copied_from_another_users_form_acts_on_nobody(
     await alice.ask("Kenya")
     await press(alice, "Kenya")
     await press(alice, "Skip")
-    [consent] = await press(alice, "Show my name")
+    [consent] = await press(alice, "Yes, hand over my name and organisation")
     alices_form = await store.flows.get(404)
     assert alices_form is not None
     eve = sandbox.user(405, first_name="Eve", language_code="en")

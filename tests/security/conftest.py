@@ -1,0 +1,57 @@
+"""Helpers of the signer-safety tests: reading what is on disk, pressing buttons."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from jfa_bot.app import JfaApplication
+from jfa_bot.sandbox import ChatMessage, SimulatedUser
+from jfa_bot.store import Store
+
+
+def store_of(app: JfaApplication) -> Store:
+    """Return the store the running application opened."""
+    store: Store = app.bot_data["store"]
+    return store
+
+
+def database_files(db_path: Path) -> list[Path]:
+    """Return the database file and its -wal and -shm companions that exist."""
+    return [p for p in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")) if p.exists()]
+
+
+def on_disk(db_path: Path, *needles: str) -> dict[str, list[str]]:
+    """Return, per needle found, the files (db, -wal, -shm) whose bytes contain it.
+
+    Each needle is looked for as UTF-8 (how SQLite stores TEXT) and as it would appear
+    JSON-escaped in a form's saved answers.
+    """
+    import json
+
+    found: dict[str, list[str]] = {}
+    for needle in needles:
+        forms = {needle.encode(), json.dumps(needle)[1:-1].encode()}
+        for path in database_files(db_path):
+            data = path.read_bytes()
+            if any(form in data for form in forms):
+                found.setdefault(needle, []).append(path.name)
+    return found
+
+
+def mode_of(path: Path) -> int:
+    """Return a file's permission bits."""
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def labelled(message: ChatMessage, label: str) -> str:
+    """Return the callback data of the button with this label (fails loudly if absent)."""
+    found = message.find_button(label=label)
+    assert found is not None and found.callback_data, (label, message.button_labels())
+    return found.callback_data
+
+
+async def press(user: SimulatedUser, label: str, n: int = 1) -> list[ChatMessage]:
+    """Press the button with this label on the latest message that has it."""
+    message = next(m for m in reversed(user.messages) if m.find_button(label=label))
+    return await user.tap(labelled(message, label), n=n)

@@ -1,0 +1,135 @@
+"""No secret and no one's data in the logs or on stderr, even at DEBUG, even on a crash.
+
+The DEBUG session runs the real bot with the CLI's logging set-up; every record and every
+stderr line is scanned for the token, the webhook secret, the typed name and
+organisation and the person's @username. The CLI is run as a process with a token
+Telegram rejects: its stderr is one line, without the token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from jfa_bot.app import build_application, running
+from jfa_bot.logs import setup_logging
+from jfa_bot.sandbox import BotApiServer
+from jfa_bot.settings import Settings
+from tests.conftest import TEST_TOKEN
+from tests.e2e.test_petition import sign
+from tests.reliability.conftest import settle
+
+WEBHOOK_SECRET = "Webhook-Secret-Value_42"
+NAME = "Nadia Bensalah-Test"
+ORGANISATION = "Atlas Rights Clinic"
+USERNAME = "nadia_private_handle"
+
+
+class _Everything(logging.Handler):
+    """Keep every record, formatted as a handler would write it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(logging.Formatter("%(name)s %(message)s").format(record))
+
+
+async def test_a_debug_session_logs_no_secret_and_no_personal_data(
+    sandbox: BotApiServer, bot_settings: Settings, capfd: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    settings = bot_settings.model_copy(update={"webhook_secret": SecretStr(WEBHOOK_SECRET)})
+    everything = _Everything()
+    try:
+        setup_logging("DEBUG", secrets=[settings.token()])
+        root.addHandler(everything)
+        app = build_application(settings)
+        async with running(app, poll_timeout=1):
+            user = sandbox.user(6001, first_name="Nadia", username=USERNAME)
+            await sign(
+                user, name=NAME, country_query="Morocco", country="MA", organisation=ORGANISATION
+            )
+            await user.ask("/mydata", n=2)
+            await settle(sandbox, app)
+            # setWebhook's parameters hold the secret.
+            await app.bot.set_webhook("http://127.0.0.1:9/hook", secret_token=WEBHOOK_SECRET)
+            await app.bot.delete_webhook()
+        logging.getLogger("jfa_bot.probe").debug("the session is over")
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+    stderr = capfd.readouterr().err
+    assert "the session is over" in stderr and "DEBUG" in stderr  # DEBUG really was on
+    for secret in (TEST_TOKEN, WEBHOOK_SECRET, NAME, ORGANISATION, USERNAME):
+        assert secret not in stderr, secret
+        assert [line for line in everything.lines if secret in line] == [], secret
+
+
+async def _run_cli(tmp_path: Path, base_url: str, token: str) -> tuple[int, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JFA_")}
+    env.update(
+        JFA_BOT_TOKEN=token,
+        JFA_API_BASE_URL=base_url,
+        JFA_DB_PATH=str(tmp_path / "cli.sqlite3"),
+        JFA_LOG_LEVEL="DEBUG",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "jfa_bot",
+        "run",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return process.returncode, err.decode()
+
+
+@pytest.mark.parametrize("wrong", ["token", "base url"])
+async def test_a_rejected_token_is_one_line_on_stderr_without_the_token(
+    sandbox: BotApiServer, tmp_path: Path, wrong: str
+) -> None:
+    token = "987654:AAWrongTokenWrongTokenWrong_x" if wrong == "token" else TEST_TOKEN
+    base = sandbox.base_url + ("" if wrong == "token" else "/typo")
+    status, stderr = await _run_cli(tmp_path, base, token)
+    assert status == 2
+    assert token not in stderr and token.split(":")[1] not in stderr
+    # PTB logs its own (redacted) record; what the interpreter would have printed last,
+    # the traceback quoting the token, is replaced by one plain line.
+    assert stderr.strip().splitlines()[-1].startswith("error: Telegram rejected the bot token")
+    assert "<redacted>" in stderr
+
+
+async def test_an_unhandled_crash_prints_its_traceback_without_the_secret(
+    tmp_path: Path,
+) -> None:
+    script = (
+        "import threading\n"
+        "from jfa_bot.logs import install_excepthooks, register_secret\n"
+        "install_excepthooks()\n"
+        f"register_secret({TEST_TOKEN!r})\n"
+        "def fail():\n"
+        f"    raise RuntimeError('thread saw ' + {TEST_TOKEN!r})\n"
+        "worker = threading.Thread(target=fail)\n"
+        "worker.start(); worker.join()\n"
+        f"raise RuntimeError('main saw ' + {TEST_TOKEN!r})\n"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, stderr=asyncio.subprocess.PIPE
+    )
+    _out, err = await process.communicate()
+    stderr = err.decode()
+    assert process.returncode == 1
+    assert "thread saw <redacted>" in stderr and "main saw <redacted>" in stderr
+    assert TEST_TOKEN not in stderr

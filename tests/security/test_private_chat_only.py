@@ -1,0 +1,75 @@
+"""The bot records only people who use it, and organizer actions stay in private chats.
+
+Joining a group the bot is in, adding the bot to a group, writing there or typing an
+inline query creates no row about a person; an organizer's export button pressed on a bot
+message in a group posts nothing there.
+"""
+
+from __future__ import annotations
+
+import time
+
+from jfa_bot.app import JfaApplication
+from jfa_bot.i18n import Translator
+from jfa_bot.sandbox import BotApiServer, UpdateType
+from tests.conftest import ADMIN_ID
+from tests.reliability.conftest import settle
+from tests.security.conftest import store_of
+
+EN = Translator.for_locale("en")
+
+
+async def test_people_seen_only_in_groups_or_inline_are_not_recorded(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    group = sandbox.group(-1001234)
+    joiner = sandbox.user(7001, language_code="en")
+    writer = sandbox.user(7002, language_code="fr")
+    adder = sandbox.user(7003, language_code="en")
+    sharer = sandbox.user(7004, language_code="en")
+    await joiner._send_message(group, new_chat_members=[joiner.to_json()])
+    await writer.send("/start@jfa_test_bot", chat=group)
+    await writer.send("hello everyone", chat=group)
+    bot_user = {"id": 1, "is_bot": True, "first_name": "JFA", "username": "jfa_test_bot"}
+    await sandbox.inject(
+        UpdateType.MY_CHAT_MEMBER,
+        {
+            "chat": {"id": group.id, "type": "supergroup", "title": "Group"},
+            "from": adder.to_json(),
+            "date": int(time.time()),
+            "old_chat_member": {"status": "left", "user": bot_user},
+            "new_chat_member": {"status": "member", "user": bot_user},
+        },
+    )
+    await sharer.inline_query("")
+    await settle(sandbox, bot)
+    store = store_of(bot)
+    ids = [row[0] for row in await store.db.fetchall("SELECT user_id FROM users")]
+    assert not {7001, 7002, 7003, 7004} & set(ids)
+    [pointer] = sandbox.messages_in(group.id)  # the group still gets its answer
+    assert "jfa_test_bot" in pointer.plain or pointer.buttons
+    # The same people are recorded once they use the bot in private.
+    await writer.ask("/start")
+    assert await store.users.get(7002) is not None
+
+
+async def test_an_organizer_export_button_pressed_in_a_group_posts_nothing_there(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    group = sandbox.group(-1005678)
+    admin = sandbox.user(ADMIN_ID, language_code="en")
+    await admin.send("/export", chat=group)
+    await settle(sandbox, bot)
+    [bot_message] = sandbox.messages_in(group.id)
+    uploads = len(sandbox.uploads)
+    for data in ("x:signatures", "x:handover", "x:counts"):
+        answer = await admin.press_raw(data, message_id=bot_message.message_id, chat=group)
+        assert answer.text == EN.gettext("This button has expired. Please use /start.")
+    await settle(sandbox, bot)
+    assert len(sandbox.uploads) == uploads
+    assert [m.document_name for m in sandbox.messages_in(group.id)] == [None]
+    # In the organizer's private chat the same button works.
+    await admin.ask("/export")
+    await admin.press(label=EN.gettext("📄 Signatures (CSV)"))
+    await admin.quiet()
+    assert len(sandbox.uploads) == uploads + 1
