@@ -56,7 +56,9 @@ from jfa_bot.i18n import Translator
 from jfa_bot.jobs import (
     announce_milestones,
     anonymise_old_signatures,
+    catch_up_weekly_spotlight,
     close_idle_forms,
+    finish_erasures,
     weekly_spotlight,
 )
 from jfa_bot.keyboards import Kind
@@ -122,8 +124,12 @@ def register_handlers(app: JfaApplication) -> None:
     app.add_handler(TypeHandler(Update, remember_user), group=-1)
 
     handlers = [
-        # In groups the bot only invites people to a private chat.
-        MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, fallback.point_to_private_chat),
+        # In groups the bot only invites people to a private chat, and only when a command
+        # is addressed to it (or to no bot): /start@OtherBot is another bot's business.
+        MessageHandler(
+            filters.ChatType.GROUPS & filters.COMMAND & fallback.FOR_THIS_BOT,
+            fallback.point_to_private_chat,
+        ),
         # Commands, private chats only.
         CommandHandler("start", start.start, PRIVATE),
         CommandHandler("help", info.help_command, PRIVATE),
@@ -226,6 +232,9 @@ def build_application(
     register_handlers(app)
     assert app.job_queue is not None  # python-telegram-bot[job-queue] is a dependency
     app.job_queue.run_repeating(close_idle_forms, interval=60, first=60, name="close-idle-forms")
+    # An erasure whose checkpoint a reader blocked for too long is finished here (and at
+    # start-up): the erased name must not stay in the write-ahead log.
+    app.job_queue.run_repeating(finish_erasures, interval=60, first=60, name="finish-erasures")
     app.job_queue.run_repeating(
         announce_milestones, interval=60, first=10, name="announce-milestones"
     )
@@ -241,6 +250,8 @@ def build_application(
             days=(settings.broadcast_weekday % 7,),
             name="weekly-spotlight",
         )
+        # A slot that passed while the bot was down is sent once, soon after start.
+        app.job_queue.run_once(catch_up_weekly_spotlight, when=1, name="missed-spotlight")
     return app
 
 

@@ -126,11 +126,13 @@ class LeanSender:
         common: dict[str, object] = {"chat_id": chat_id}
         if paid:
             common["allow_paid_broadcast"] = True
-        markup = (
-            {"inline_keyboard": [[{"text": t, "url": u} for t, u in row] for row in post.buttons]}
-            if post.buttons
-            else None
-        )
+        rows: list[list[dict[str, str]]] = [
+            [{"text": t, "url": u} for t, u in row] for row in post.buttons
+        ]
+        if post.stop is not None:
+            label, data = post.stop
+            rows.append([{"text": label, "callback_data": data}])
+        markup = {"inline_keyboard": rows} if rows else None
         message: dict[str, object] = {
             **common,
             "text": post.text,

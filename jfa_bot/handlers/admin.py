@@ -21,7 +21,7 @@ from jfa_bot.files import send_cached_photo
 from jfa_bot.handlers.common import is_private, reply
 from jfa_bot.handlers.fallback import not_understood
 from jfa_bot.handlers.resources import content_of
-from jfa_bot.i18n import LANGUAGE_NAMES
+from jfa_bot.i18n import LANGUAGE_NAMES, Translator
 from jfa_bot.keyboards import Kind, button, parse
 from jfa_bot.spotlight import week_extras, week_posts
 from jfa_bot.store import Flow
@@ -35,6 +35,7 @@ __all__ = [
     "list_broadcasts",
     "on_button",
     "on_compose_message",
+    "picker_label",
     "start_broadcast",
 ]
 
@@ -80,6 +81,16 @@ def variant_problem(text: str) -> str | None:
     return None
 
 
+def picker_label(t: Translator, week: int, title: str) -> str:
+    """Return "Week 8: <title>" for the picker, without repeating a week the title names.
+
+    Titles often start with their week already ("Week 8: Protecting…", "Semaine 8 : …"),
+    in whatever language the content is in: any leading "<word> 8:" is dropped first.
+    """
+    bare = re.sub(rf"^\W*\w+\s+{week}\s*[:.\-–—]\s*", "", title).strip() or title
+    return t.gettext("Week {n}: {title}").format(n=t.number(week), title=bare)[:60]
+
+
 async def broadcast_menu(update: Update, context: BotContext) -> None:
     """Offer each week's spotlight, or a custom message."""
     if not is_admin(update, context):
@@ -88,15 +99,7 @@ async def broadcast_menu(update: Update, context: BotContext) -> None:
     t = context.t
     posts = content_of(context).spotlights(context.settings.default_locale)
     rows = [
-        [
-            button(
-                t.gettext("Week {n}: {title}").format(n=n, title=p.title)[:60],
-                Kind.ADMIN,
-                "wk",
-                str(n),
-            )
-        ]
-        for n, p in posts.items()
+        [button(picker_label(t, n, p.title), Kind.ADMIN, "wk", str(n))] for n, p in posts.items()
     ]
     rows.append([button(t.gettext("✏️ Write a custom message"), Kind.ADMIN, "custom")])
     await reply(update, t.gettext("What would you like to broadcast?"), InlineKeyboardMarkup(rows))

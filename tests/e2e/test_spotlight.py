@@ -100,8 +100,9 @@ async def test_supporters_in_six_languages_read_and_receive_spotlights_without_e
         # The broadcast post is the locale's own, footer and sign button included.
         post = received[locale]
         assert post.plain.startswith(content.spotlights(locale)[week].title)
-        sign = post.buttons[0][0]
+        [[sign], [stop]] = post.buttons  # the post's own button, then "stop these posts"
         assert sign.url == f"https://t.me/jfa_test_bot?start=s_week{week}"
+        assert stop.callback_data == "w:stop"
     assert "Sign the petition" in received["en"].plain
 
 

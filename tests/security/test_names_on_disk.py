@@ -204,3 +204,32 @@ async def test_an_existing_world_readable_database_is_made_owner_only(
     async with run_bot() as app:
         await settle(sandbox, app)
         assert mode_of(bot_settings.db_path) == 0o600
+
+
+async def test_an_erasure_blocked_past_its_wait_is_finished_by_the_periodic_job(
+    sandbox: BotApiServer,
+    bot: JfaApplication,
+    bot_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import jfa_bot.store.db
+
+    monkeypatch.setattr(jfa_bot.store.db, "CHECKPOINT_WAIT", 0.3)  # keep the test short
+    await _sign(sandbox, 3008)
+    user = sandbox.user(3008)
+    reader = sqlite3.connect(bot_settings.db_path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM signatures").fetchone()
+    with caplog.at_level(logging.WARNING):
+        await user.ask("/withdraw")
+        await press(user, EN.gettext("Yes, withdraw my signature"))
+    assert any("still blocked by a reader" in r.getMessage() for r in caplog.records)
+    store = store_of(bot)
+    assert await store.db.pending_erasures() == 1  # owed, and said so
+    reader.execute("COMMIT")
+    reader.close()
+    [job] = bot.job_queue.get_jobs_by_name("finish-erasures")  # type: ignore[union-attr]
+    await job.run(bot)
+    assert await store.db.pending_erasures() == 0
+    assert on_disk(bot_settings.db_path, NAME, ORGANISATION) == {}
