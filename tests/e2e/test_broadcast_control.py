@@ -208,3 +208,15 @@ async def test_an_organizer_tries_their_tools_with_try_organizer() -> None:
 
     assert "No broadcasts yet. /broadcast starts one." in await chat("--organizer")
     assert "Sorry, I did not understand that." in await chat()
+
+
+async def test_the_broadcast_picker_names_each_week_once(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    admin = sandbox.user(ADMIN_ID, language_code="en")
+    [menu] = await admin.ask("/broadcast")
+    weeks = [label for label in menu.button_labels() if label.startswith("Week ")]
+    assert weeks, menu.button_labels()
+    for label in weeks:
+        number = label.split(":")[0]  # "Week 9"
+        assert label.count(number) == 1, label
