@@ -54,14 +54,16 @@ async def walk(user: SimulatedUser) -> list[ChatMessage]:
     return seen
 
 
-async def broadcast_week(admin: SimulatedUser, week: int, per_language: int) -> None:
+async def broadcast_week(
+    admin: SimulatedUser, week: int, per_language: int, languages: int = len(LOCALES)
+) -> None:
     """Broadcast a week's post through the organizer's buttons, check included."""
     [menu] = await admin.ask("/broadcast")
     choice = next(
         b for row in menu.buttons for b in row if (b.callback_data or "").endswith(f":wk:{week}")
     )
     # Each language's preview (a heading and the post as sent), then the check.
-    await admin.tap(choice.callback_data, n=(1 + per_language) * len(LOCALES) + 1)
+    await admin.tap(choice.callback_data, n=(1 + per_language) * languages + 1)
     go = next(b for row in admin.last.buttons for b in row if b.text.startswith("✅"))
     await admin.tap(go.callback_data, n=0)
 
@@ -159,12 +161,25 @@ async def test_a_post_with_an_image_arrives_as_a_photo_with_or_above_its_text(
         broadcast = await newest_broadcast(store_of(app))
         await wait_finished(app, broadcast.id)
         await asyncio.sleep(0.2)
+        for user in subscribers:
+            photo, text = sandbox.messages_in(user.id)[-2:]
+            assert photo.kind is MessageKind.PHOTO and text.kind is MessageKind.TEXT
+            assert "s_week9" in text.plain and text.buttons
+        # 18 subscribers, one image: uploaded once for the broadcast, its file_id reused.
+        assert len(sandbox.store.uploads) - uploads_before == 1
+
+        # Week 10 (English only) fits in a caption: one photo message, buttons under it.
+        await broadcast_week(admin, 10, per_language=1, languages=1)
+        async with asyncio.timeout(10):
+            while (second := (await store_of(app).broadcasts.latest(1))[0]).id == broadcast.id:
+                await asyncio.sleep(0.05)
+        await wait_finished(app, second.id)
+        await asyncio.sleep(0.2)
     for user in subscribers:
-        photo, text = sandbox.messages_in(user.id)[-2:]
-        assert photo.kind is MessageKind.PHOTO and text.kind is MessageKind.TEXT
-        assert "s_week9" in text.plain and text.buttons
-    # 18 subscribers, one image: uploaded once for the broadcast, its file_id reused after.
-    assert len(sandbox.store.uploads) - uploads_before <= 1
+        post = sandbox.messages_in(user.id)[-1]
+        assert post.kind is MessageKind.PHOTO
+        assert post.plain.startswith("Week 10: A short one")
+        assert post.buttons[0][0].url == "https://t.me/jfa_test_bot?start=s_week10"
 
 
 async def test_weeks_not_written_yet_are_shown_as_not_published(
