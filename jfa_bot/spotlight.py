@@ -86,10 +86,18 @@ def build_post(post: Spotlight, t: Translator, bot_username: str) -> Post:
 
 
 def week_posts(content: Content, week: int, bot_username: str) -> dict[str, Post]:
-    """Return the week's post for every locale that has its own translation."""
+    """Return the week's post for every locale, each with its own footer and buttons.
+
+    A locale that has not translated the week gets the default language's title and body,
+    still with the bot's own words (the call to sign, the buttons) in its language; the
+    organizer's translation check says who would get an untranslated post.
+    """
+    default = content.spotlights(content.default_locale).get(week)
+    own = content.spotlight_variants(week)
     return {
         locale: build_post(post, Translator.for_locale(locale), bot_username)
-        for locale, post in content.spotlight_variants(week).items()
+        for locale in content.locales
+        if (post := own.get(locale, default)) is not None
     }
 
 
