@@ -97,7 +97,7 @@ OPS_KEY = "ops"
 OPS_SERVER_KEY = "ops_server"
 #: Set by webhook mode: its own server serves the operations paths.
 WEBHOOK_MODE_KEY = "webhook_mode"
-#: Start-up tries on network errors (about 5 minutes with PTB's growing pauses).
+#: Start-up tries on network errors: pauses grow 1.5× from 1 s to 30 s, about 4 minutes.
 BOOTSTRAP_RETRIES = 15
 PRIVATE = filters.ChatType.PRIVATE
 

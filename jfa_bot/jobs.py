@@ -92,16 +92,16 @@ async def _send_weekly_spotlight(context: BotContext, *, missed: dt.datetime | N
     """Start the current week's spotlight broadcast and tell every organizer about it."""
     from jfa_bot.handlers.admin import start_broadcast
     from jfa_bot.handlers.resources import content_of
-    from jfa_bot.spotlight import campaign_week, week_extras, week_posts
+    from jfa_bot.spotlight import campaign_week, scheduled_week, week_extras, week_posts
 
     settings = context.settings
     content = content_of(context)
     # A missed post is the week of its slot (the slot may fall in the previous week).
     day = missed.date() if missed is not None else dt.datetime.now(settings.zone).date()
-    week = campaign_week(settings.campaign_start, day)
-    if week not in content.spotlights(settings.default_locale):
-        # An unwritten week sends nothing: an older post again would look like news.
-        log.warning("Scheduled spotlight skipped: week %d has no post", week)
+    week = scheduled_week(content, settings.campaign_start, day)
+    if week is None:
+        unwritten = campaign_week(settings.campaign_start, day)
+        log.warning("Scheduled spotlight skipped: week %d has no post", unwritten)
         return
     t = Translator.for_locale(settings.default_locale)
     label = t.gettext("Week {n}").format(n=week)

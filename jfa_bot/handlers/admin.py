@@ -110,6 +110,9 @@ async def _preview(update: Update, context: BotContext, draft: Flow) -> None:
     t = context.t
     settings = context.settings
     variants: dict[str, str] = draft.data["variants"]
+    # A spotlight has a variant for every language (the bot's words translated), but only
+    # the languages that translated the post itself count as translated.
+    translated = set(draft.data.get("translated", variants))
     chat = update.effective_chat
     if chat is None:
         return
@@ -136,7 +139,7 @@ async def _preview(update: Update, context: BotContext, draft: Flow) -> None:
     missing = 0
     for locale in settings.locales:
         count = counts.get(locale, 0)
-        if locale in variants:
+        if locale in translated:
             lines.append(f"• {LANGUAGE_NAMES[locale]}: {t.number(count)} ✓")
         elif count:
             missing += count
@@ -353,7 +356,8 @@ async def _choose_week(update: Update, context: BotContext, rest: list[str]) -> 
         return
     await query.answer()
     week = int(rest[0])
-    rendered = week_posts(content_of(context), week, context.bot.username)
+    content = content_of(context)
+    rendered = week_posts(content, week, context.bot.username)
     variants = {locale: post.text for locale, post in rendered.items()}
     label = context.t.gettext("Week {n}").format(n=week)
     draft = await context.store.flows.start(
@@ -365,6 +369,7 @@ async def _choose_week(update: Update, context: BotContext, rest: list[str]) -> 
             "label": label,
             "kind": "spotlight",
             "extras": week_extras(rendered),
+            "translated": sorted(content.spotlight_variants(week)),
         },
     )
     await _preview(update, context, draft)
