@@ -246,30 +246,26 @@ class BroadcastEngine:
 
         async def deliver(claimed: Claimed) -> Outcome | None:
             attempts = claimed.attempts
-            retry = False
+            paid = self.config.paid and broadcast.paid
             while True:
                 if abort.is_set() or broadcast.id in halted:
                     return None
-                # A broadcast reaches each chat once, so only a retry needs the per-chat gap
-                # (and the back-off is longer than the gap anyway); not tracking first sends
-                # keeps the pacer's memory at a handful of entries at any rate.
-                await self.pacer.acquire(claimed.user_id if retry else None)
-                retry = True
-                if abort.is_set() or broadcast.id in halted:
-                    return None
                 try:
-                    await self.sender.send(
-                        claimed.user_id,
-                        self._post_for(broadcast, claimed.locale),
-                        paid=self.config.paid and broadcast.paid,
-                    )
+                    # The slot lasts until Telegram answers: it counts arrivals, not starts,
+                    # and a reply to the same person in the same second waits its turn.
+                    async with self.pacer.slot(claimed.user_id, paid=paid):
+                        if abort.is_set() or broadcast.id in halted:
+                            return None
+                        await self.sender.send(
+                            claimed.user_id, self._post_for(broadcast, claimed.locale), paid=paid
+                        )
                 except Exception as error:
                     verdict = classify(error)
                 else:
                     stats.sent_this_run += 1
                     return Outcome(claimed.user_id, DeliveryState.SENT)
                 outcome = self._after_failure(claimed.user_id, verdict, attempts)
-                if verdict.failure is Failure.CONTENT:
+                if verdict.failure in (Failure.CONTENT, Failure.FATAL):
                     content_error.append(verdict.description)
                     abort.set()
                     return outcome
@@ -311,12 +307,16 @@ class BroadcastEngine:
         """Return the final outcome of a failure, or None to try again."""
         if verdict.failure is Failure.BLOCKED:
             return Outcome(user_id, DeliveryState.BLOCKED, verdict.description[:200])
+        if verdict.failure is Failure.FATAL:
+            return Outcome(user_id, DeliveryState.PENDING)  # not this recipient's fault
         if verdict.failure is Failure.CONTENT:
             return Outcome(user_id, DeliveryState.FAILED, verdict.description[:200])
         if verdict.failure is Failure.RETRY_AFTER:
-            self.pacer.pause(verdict.retry_after)
+            overall = self.pacer.retry_after(user_id, verdict.retry_after)
             log.warning(
-                "Telegram asked to wait %.0f s; pausing the broadcast", verdict.retry_after
+                "Telegram asked to wait %.0f s; pausing %s",
+                verdict.retry_after,
+                "the broadcast" if overall else "sends to that chat",
             )
             return None  # flood control is not the recipient's fault: no attempt used
         if attempts >= self.config.max_attempts:

@@ -293,3 +293,27 @@ async def test_organizers_hear_when_a_broadcast_task_dies(
     assert "ZeroDivisionError" in alert.plain and "4601" not in alert.plain
     stopped = await store.broadcasts.get(broadcast.id)
     assert stopped is not None and stopped.state is BroadcastState.PAUSED
+
+
+async def test_metrics_count_broadcast_sends_by_outcome_and_429s(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    from jfa_bot.broadcast.engine import BroadcastEngine
+
+    store = store_of(bot)
+    for user_id in (4701, 4702, 4703):
+        sandbox.user(user_id, language_code="en")
+        await store.users.touch(user_id, "en")
+        await store.subscriptions.subscribe(user_id, "en", "test")
+    sandbox.faults.blocked = {4703}
+    sandbox.faults.fail_next_429 = 1  # Telegram's flood control, once
+    engine: BroadcastEngine = bot.bot_data["engine"]
+    broadcast, _ = await store.broadcasts.create(
+        kind=BroadcastKind.CUSTOM, label="x", variants={"en": "hi"}, default_locale="en"
+    )
+    engine.start(broadcast.id)
+    await engine.wait(broadcast.id)
+    text = bot.bot_data[OPS_KEY].metrics().decode()
+    assert 'jfa_sends_total{outcome="sent",path="broadcast"} 2.0' in text
+    assert 'jfa_sends_total{outcome="blocked",path="broadcast"} 1.0' in text
+    assert "jfa_telegram_429_total 1.0" in text

@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 from telegram import Update
 from telegram.ext import CommandHandler
-from telegram.request import HTTPXRequest
 
 import jfa_bot.app
 from jfa_bot.app import JfaApplication
 from jfa_bot.handlers.petition import Step
 from jfa_bot.i18n import Translator
+from jfa_bot.request import AiohttpRequest
 from jfa_bot.sandbox import BotApiServer, ChatMessage, SimulatedUser, UpdateType
 from jfa_bot.store import Store
 from tests.conftest import BotRunner
@@ -130,12 +130,12 @@ def error_records(caplog: pytest.LogCaptureFixture) -> list[str]:
 def shorten_read_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     """Build the bot with a 1 s read timeout for Bot API calls (getUpdates keeps its own)."""
 
-    def request(*args: Any, **kwargs: Any) -> HTTPXRequest:
+    def request(*args: Any, **kwargs: Any) -> AiohttpRequest:
         if kwargs.get("read_timeout", 5.0) < 30:  # not the getUpdates long-poll request
             kwargs["read_timeout"] = SHORT_READ_TIMEOUT
-        return HTTPXRequest(*args, **kwargs)
+        return AiohttpRequest(*args, **kwargs)
 
-    monkeypatch.setattr(jfa_bot.app, "HTTPXRequest", request)
+    monkeypatch.setattr(jfa_bot.app, "AiohttpRequest", request)
 
 
 def press_payload(
