@@ -7,7 +7,8 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -25,7 +26,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
 from jfa_bot.alerts import ALERTS_KEY, OrganizerAlerts
 from jfa_bot.broadcast.engine import BroadcastEngine, EngineConfig
@@ -34,7 +35,7 @@ from jfa_bot.broadcast.progress import ProgressReporter
 from jfa_bot.broadcast.sender import LeanSender
 from jfa_bot.commands import describe_commands
 from jfa_bot.content import Content
-from jfa_bot.context import SETTINGS_KEY, STORE_KEY, BotContext
+from jfa_bot.context import SETTINGS_KEY, STORE_KEY, BotContext, translator_for_user
 from jfa_bot.handlers import (
     admin,
     errors,
@@ -56,6 +57,7 @@ from jfa_bot.i18n import Translator
 from jfa_bot.jobs import (
     announce_milestones,
     anonymise_old_signatures,
+    catch_up_weekly_spotlight,
     close_idle_forms,
     finish_erasures,
     weekly_spotlight,
@@ -63,6 +65,8 @@ from jfa_bot.jobs import (
 from jfa_bot.keyboards import Kind
 from jfa_bot.logs import protect_secret, quiet_http_loggers
 from jfa_bot.ops import OpsServer, OpsState
+from jfa_bot.processing import OrderedUpdateProcessor
+from jfa_bot.request import AiohttpRequest
 from jfa_bot.settings import Settings
 from jfa_bot.store import Store
 
@@ -84,13 +88,16 @@ _OWNS_STORE = "owns_store"
 CONTENT_KEY = "content"
 ENGINE_KEY = "engine"
 PACER_KEY = "pacer"
+PROCESSOR_KEY = "processor"
+REQUEST_KEY = "request"
+HTTP_KEY = "http"  # every HTTP layer the bot opened itself
 REPORTER_KEY = "reporter"
 LIMITER_KEY = "limiter"
 OPS_KEY = "ops"
 OPS_SERVER_KEY = "ops_server"
 #: Set by webhook mode: its own server serves the operations paths.
 WEBHOOK_MODE_KEY = "webhook_mode"
-#: Start-up tries on network errors (about 5 minutes with PTB's growing pauses).
+#: Start-up tries on network errors: pauses grow 1.5× from 1 s to 30 s, about 4 minutes.
 BOOTSTRAP_RETRIES = 15
 PRIVATE = filters.ChatType.PRIVATE
 
@@ -100,6 +107,18 @@ class InstrumentedApplication(Application):
 
     #: Called with the seconds an update took, after its handlers finished.
     on_update_handled: Callable[[float], None] | None = None
+
+    async def initialize(self) -> None:
+        """Initialize as PTB does; if that fails (a rejected token), close the HTTP sessions.
+
+        PTB shuts down only what initialized, and aiohttp complains about open sessions.
+        """
+        try:
+            await super().initialize()
+        except BaseException:
+            for request in self.bot_data.get(HTTP_KEY, ()):
+                await request.shutdown()
+            raise
 
     async def process_update(self, update: object) -> None:
         """Process the update as PTB does, timing it."""
@@ -123,8 +142,12 @@ def register_handlers(app: JfaApplication) -> None:
     app.add_handler(TypeHandler(Update, remember_user), group=-1)
 
     handlers = [
-        # In groups the bot only invites people to a private chat.
-        MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, fallback.point_to_private_chat),
+        # In groups the bot only invites people to a private chat, and only when a command
+        # is addressed to it (or to no bot): /start@OtherBot is another bot's business.
+        MessageHandler(
+            filters.ChatType.GROUPS & filters.COMMAND & fallback.FOR_THIS_BOT,
+            fallback.point_to_private_chat,
+        ),
         # Commands, private chats only.
         CommandHandler("start", start.start, PRIVATE),
         CommandHandler("help", info.help_command, PRIVATE),
@@ -187,11 +210,18 @@ def build_application(
 ) -> JfaApplication:
     """Return the configured Application; the store is opened at start-up unless given.
 
-    `request` replaces PTB's HTTP layer (benchmarks and unit tests fake the network there).
+    `request` replaces PTB's HTTP layer (benchmarks and unit tests fake the network there);
+    by default replies and broadcasts share one `AiohttpRequest` (getUpdates has its own,
+    so a long poll never holds a connection a reply needs).
     """
     quiet_http_loggers()  # httpx logs URLs, and Bot API URLs hold the token
     # One pacer for replies and broadcasts, so together they never pass Telegram's limits.
-    pacer = Pacer(settings.send_rate, limit=settings.rate_limit, paid=settings.paid_broadcast)
+    pacer = Pacer(
+        settings.send_rate,
+        limit=settings.rate_limit,
+        paid=settings.paid_broadcast,
+        chat_burst=settings.chat_burst,
+    )
     protect_secret(settings.token())
     if settings.webhook_secret is not None:  # as powerful as the token: never logged
         protect_secret(settings.webhook_secret.get_secret_value())
@@ -200,6 +230,16 @@ def build_application(
         link_preview_options=LinkPreviewOptions(is_disabled=True),
         tzinfo=settings.zone,
     )
+    # Updates of different chats run concurrently, each chat's in order, flood-isolated.
+    processor = OrderedUpdateProcessor(
+        settings.concurrent_updates,
+        flood_rate=settings.flood_rate,
+        flood_burst=max(1, round(2 * settings.flood_rate)),
+    )
+    api_request = request or AiohttpRequest(
+        max(16, settings.broadcast_in_flight + 16), read_timeout=15.0
+    )
+    updates_request = request or AiohttpRequest(2, read_timeout=40.0)
     limiter = PacingRateLimiter(pacer)
     app: JfaApplication = (
         ApplicationBuilder()
@@ -207,8 +247,9 @@ def build_application(
         .token(settings.token())
         .base_url(settings.api_base_url)
         .base_file_url(settings.file_base_url)
-        .request(request or HTTPXRequest(connection_pool_size=16, read_timeout=15.0))
-        .get_updates_request(request or HTTPXRequest(read_timeout=40.0))
+        .request(api_request)
+        .get_updates_request(updates_request)
+        .concurrent_updates(processor)
         .context_types(ContextTypes(context=BotContext))
         .rate_limiter(limiter)
         .defaults(defaults)
@@ -219,6 +260,10 @@ def build_application(
     )
     app.bot_data[SETTINGS_KEY] = settings
     app.bot_data[PACER_KEY] = pacer
+    app.bot_data[PROCESSOR_KEY] = processor
+    app.bot_data[REQUEST_KEY] = api_request
+    app.bot_data[HTTP_KEY] = () if request is not None else (api_request, updates_request)
+    processor.on_flood = partial(_warn_flooder, app)
     app.bot_data[LIMITER_KEY] = limiter
     app.bot_data[CONTENT_KEY] = Content.load(settings.content_dir, settings.default_locale)
     if store is not None:
@@ -245,6 +290,8 @@ def build_application(
             days=(settings.broadcast_weekday % 7,),
             name="weekly-spotlight",
         )
+        # A slot that passed while the bot was down is sent once, soon after start.
+        app.job_queue.run_once(catch_up_weekly_spotlight, when=1, name="missed-spotlight")
     return app
 
 
@@ -256,10 +303,15 @@ async def _post_init(app: JfaApplication) -> None:
         app.bot_data[_OWNS_STORE] = True
     store: Store = app.bot_data[STORE_KEY]
     reporter = ProgressReporter(app.bot, store, settings)
+    shared = app.bot_data[REQUEST_KEY]
     engine = BroadcastEngine(
         store,
         LeanSender(
-            settings.api_base_url, settings.token(), connections=settings.broadcast_in_flight
+            settings.api_base_url,
+            settings.token(),
+            # The bot's own session, unless a test or benchmark replaced the HTTP layer.
+            request=cast(AiohttpRequest, shared) if hasattr(shared, "post_json") else None,
+            connections=settings.broadcast_in_flight,
         ),
         EngineConfig(
             rate=settings.send_rate,
@@ -308,6 +360,25 @@ async def _start_ops(
         server = OpsServer(ops, settings.http_listen, settings.http_port)
         await server.start()
         app.bot_data[OPS_SERVER_KEY] = server
+
+
+async def _warn_flooder(app: JfaApplication, update: Update) -> None:
+    """Ask, once per flood, a user who sends faster than a person can to slow down."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None or chat.type != chat.PRIVATE:
+        return  # in a group the bot stays quiet rather than add to the noise
+    store: Store | None = app.bot_data.get(STORE_KEY)
+    if store is None:
+        return
+    t = await translator_for_user(store, app.bot_data[SETTINGS_KEY], user.id)
+    text = t.gettext(
+        "You are sending messages faster than I can read them. Please slow down: "
+        "I will answer again in a few seconds."
+    )
+    try:
+        await app.bot.send_message(chat.id, text)
+    except TelegramError as error:
+        log.info("Could not ask user %s to slow down: %s", user.id, error)
 
 
 async def _post_stop(app: JfaApplication) -> None:

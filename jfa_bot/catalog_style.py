@@ -39,7 +39,7 @@ LTR_PLACEHOLDERS = frozenset(
     {
         *("n", "sent", "blocked", "failed", "retryable", "remaining", "rate", "other"),
         *("done", "total", "index", "number", "id", "generation", "today", "week"),
-        *("active", "bar", "link", "url", "count", "place"),
+        *("active", "bar", "link", "url", "count", "place", "day"),  # day: an ISO date
     }
 )
 _FRENCH_BEFORE = re.compile(r"(?<!\u00a0)(?:[?!:;](?=\s|$)|»)")

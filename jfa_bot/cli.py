@@ -122,7 +122,9 @@ def _cmd_try(args: argparse.Namespace) -> int:
     setup_logging(args.log_level or "WARNING")
     with tempfile.TemporaryDirectory(prefix="jfa-try-") as tmp:
         db_path = Path(args.db) if args.db else Path(tmp) / "try.sqlite3"
-        asyncio.run(run_tryout(base, db_path=db_path, language_code=args.lang))
+        asyncio.run(
+            run_tryout(base, db_path=db_path, language_code=args.lang, organizer=args.organizer)
+        )
     return 0
 
 
@@ -396,6 +398,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tryout.add_argument("--lang", default="en", help="your simulated Telegram language (en)")
     tryout.add_argument("--db", help="keep the database in this file instead of a temporary one")
+    tryout.add_argument(
+        "--organizer",
+        action="store_true",
+        help="chat as an organizer: /broadcast, /broadcasts, /stats, /export, /audit, /reload",
+    )
     tryout.add_argument("--log-level", help="show the bot's logs at this level (WARNING)")
     tryout.set_defaults(func=_cmd_try)
 

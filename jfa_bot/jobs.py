@@ -10,13 +10,16 @@ from telegram.error import TelegramError
 from jfa_bot.context import BotContext, translator_for_user
 from jfa_bot.handlers.petition import timed_out_text
 from jfa_bot.i18n import Translator
+from jfa_bot.keyboards import MenuItem, main_menu
 from jfa_bot.store.broadcasts import BroadcastKind
 
 __all__ = [
     "announce_milestones",
     "anonymise_old_signatures",
+    "catch_up_weekly_spotlight",
     "close_idle_forms",
     "finish_erasures",
+    "last_scheduled",
     "weekly_spotlight",
 ]
 
@@ -32,9 +35,46 @@ async def close_idle_forms(context: BotContext) -> None:
     for flow in stale:
         t = await translator_for_user(context.store, settings, flow.user_id)
         try:
-            await context.bot.send_message(flow.user_id, timed_out_text(t, minutes))
+            await context.bot.send_message(
+                flow.user_id,
+                timed_out_text(t, minutes),
+                reply_markup=main_menu(t, (MenuItem.SIGN, MenuItem.HOME)),
+            )
         except TelegramError as error:
             log.info("Could not tell user about their closed form: %s", error)
+
+
+def last_scheduled(now: dt.datetime, weekday: int, at: dt.time, zone: dt.tzinfo) -> dt.datetime:
+    """Return the latest weekly slot (ISO `weekday`, time `at` in `zone`) at or before `now`."""
+    local = now.astimezone(zone)
+    day = local.date() - dt.timedelta(days=(local.isoweekday() - weekday) % 7)
+    slot = dt.datetime.combine(day, at.replace(tzinfo=None), tzinfo=zone)
+    if slot > local:
+        slot -= dt.timedelta(days=7)
+    return slot
+
+
+async def catch_up_weekly_spotlight(context: BotContext) -> None:
+    """At start, send the weekly post once if its time passed while the bot was down.
+
+    The schedule lives in the job queue, which forgets a slot that passed while the process
+    was stopped. The last slot was missed when people were already subscribed by then and
+    no spotlight broadcast started since; only that one slot is caught up, never older ones.
+    """
+    settings = context.settings
+    if settings.broadcast_weekday is None:
+        return
+    slot = last_scheduled(
+        dt.datetime.now(dt.UTC), settings.broadcast_weekday, settings.broadcast_time, settings.zone
+    )
+    moment = slot.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    store = context.store
+    if await store.broadcasts.started_since(BroadcastKind.SPOTLIGHT, moment):
+        return
+    if not await store.subscriptions.any_since_before(moment):
+        return  # nobody was waiting for that post
+    log.warning("The weekly spotlight due at %s was missed while the bot was down", moment)
+    await _send_weekly_spotlight(context, missed=slot)
 
 
 async def finish_erasures(context: BotContext) -> None:
@@ -45,17 +85,23 @@ async def finish_erasures(context: BotContext) -> None:
 
 async def weekly_spotlight(context: BotContext) -> None:
     """Broadcast the current week's spotlight on schedule, and tell the organizers."""
+    await _send_weekly_spotlight(context, missed=None)
+
+
+async def _send_weekly_spotlight(context: BotContext, *, missed: dt.datetime | None) -> None:
+    """Start the current week's spotlight broadcast and tell every organizer about it."""
     from jfa_bot.handlers.admin import start_broadcast
     from jfa_bot.handlers.resources import content_of
-    from jfa_bot.spotlight import campaign_week, week_extras, week_posts
+    from jfa_bot.spotlight import campaign_week, scheduled_week, week_extras, week_posts
 
     settings = context.settings
     content = content_of(context)
-    today = dt.datetime.now(settings.zone).date()
-    week = campaign_week(settings.campaign_start, today)
-    if week not in content.spotlights(settings.default_locale):
-        # An unwritten week sends nothing: an older post again would look like news.
-        log.warning("Scheduled spotlight skipped: week %d has no post", week)
+    # A missed post is the week of its slot (the slot may fall in the previous week).
+    day = missed.date() if missed is not None else dt.datetime.now(settings.zone).date()
+    week = scheduled_week(content, settings.campaign_start, day)
+    if week is None:
+        unwritten = campaign_week(settings.campaign_start, day)
+        log.warning("Scheduled spotlight skipped: week %d has no post", unwritten)
         return
     t = Translator.for_locale(settings.default_locale)
     label = t.gettext("Week {n}").format(n=week)
@@ -78,6 +124,12 @@ async def weekly_spotlight(context: BotContext) -> None:
             "The weekly spotlight ({label}) started automatically for {n} subscribers.",
             recipients,
         ).format(label=label, n=admin_t.number(recipients))
+        if missed is not None:
+            late = admin_t.gettext(
+                "It was due on {date} at {time}, while the bot was not running, so it was "
+                "sent now, once."
+            ).format(date=admin_t.date(missed.date()), time=missed.strftime("%H:%M"))
+            text = f"{text}\n{late}"
         try:
             await context.bot.send_message(admin_id, text)
         except TelegramError as error:

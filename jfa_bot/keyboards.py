@@ -17,14 +17,17 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from jfa_bot.i18n import LANGUAGE_NAMES, Translator, noop
 
 __all__ = [
+    "MAIN_ITEMS",
     "Kind",
     "MenuItem",
     "Parsed",
     "button",
+    "home_button",
     "language_keyboard",
     "main_menu",
     "pack",
     "parse",
+    "stop_posts_button",
 ]
 
 _PART = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
@@ -57,6 +60,11 @@ class MenuItem(StrEnum):
     LANGUAGE = "language"
     PRIVACY = "privacy"
     HELP = "help"
+    HOME = "home"  # not in the menu itself: the way back to it from a closing message
+
+
+#: The main menu's entries, in order.
+MAIN_ITEMS: tuple[MenuItem, ...] = tuple(item for item in MenuItem if item is not MenuItem.HOME)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,10 +109,11 @@ _MENU_LABELS: dict[MenuItem, str] = {
     MenuItem.LANGUAGE: noop("🌐 Language"),
     MenuItem.PRIVACY: noop("🔒 Your data and privacy"),
     MenuItem.HELP: noop("❓ Help"),
+    MenuItem.HOME: noop("🏠 Main menu"),
 }
 
 
-def main_menu(t: Translator, items: Sequence[MenuItem] = tuple(MenuItem)) -> InlineKeyboardMarkup:
+def main_menu(t: Translator, items: Sequence[MenuItem] = MAIN_ITEMS) -> InlineKeyboardMarkup:
     """Return the main menu, one button per row, labels in the user's language."""
     return InlineKeyboardMarkup(
         [
@@ -118,9 +127,25 @@ def main_menu(t: Translator, items: Sequence[MenuItem] = tuple(MenuItem)) -> Inl
     )
 
 
+def home_button(t: Translator) -> InlineKeyboardButton:
+    """Return the "main menu" button that ends a closing message with a next step."""
+    return InlineKeyboardButton(
+        t.gettext(_MENU_LABELS[MenuItem.HOME]), callback_data=pack(Kind.MENU, MenuItem.HOME)
+    )
+
+
 def button(label: str, kind: Kind, *args: str) -> InlineKeyboardButton:
     """Return one callback button."""
     return InlineKeyboardButton(label, callback_data=pack(kind, *args))
+
+
+def stop_posts_button(t: Translator) -> tuple[str, str]:
+    """Return the label and data of the one-tap "stop these posts" button under a post.
+
+    Broadcasts are sent without PTB objects (see broadcast/sender.py), hence a plain pair;
+    the data is language neutral and the same for every post.
+    """
+    return t.gettext("🔕 Stop these posts"), pack(Kind.SPOTLIGHT, "stop")
 
 
 def language_keyboard(locales: Sequence[str], current: str) -> InlineKeyboardMarkup:

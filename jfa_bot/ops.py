@@ -115,6 +115,16 @@ class OpsState:
         self.latency.observe(seconds)
         self.last_update_at = time.time()
 
+    @property
+    def progress(self) -> dict[int, dict[str, int]]:
+        """Return the deliveries of each running broadcast by state (read every 30 s)."""
+        return self._progress
+
+    @property
+    def broadcasts_running(self) -> int:
+        """Return how many broadcasts were running at the last check."""
+        return int(self._health.get("broadcasts", {}).get("running", 0))
+
     # -- refreshing ----------------------------------------------------------------------
     async def start(self) -> None:
         """Check once now, then keep the state fresh in the background."""
@@ -307,15 +317,14 @@ class _Collector:
             labels=["broadcast", "state"],
         )
         pending = 0
-        for broadcast_id, by_state in sorted(state._progress.items()):
+        for broadcast_id, by_state in sorted(state.progress.items()):
             for delivery_state, count in sorted(by_state.items()):
                 progress.add_metric([str(broadcast_id), delivery_state], count)
                 if delivery_state in ("pending", "sending"):
                     pending += count
         yield progress
-        running = state._health.get("broadcasts", {})
         yield GaugeMetricFamily(
-            "jfa_broadcasts_running", "Broadcasts being sent.", value=running.get("running", 0)
+            "jfa_broadcasts_running", "Broadcasts being sent.", value=state.broadcasts_running
         )
         queue = GaugeMetricFamily(
             "jfa_queue_depth",

@@ -95,10 +95,10 @@ class Settings(BaseSettings):
         default=30, ge=1, le=30, description="Telegram's overall limit, messages per second."
     )
     broadcast_rate: int = Field(
-        default=25,
+        default=30,
         ge=1,
         le=30,
-        description="Broadcast messages per second (free tier); the rest is kept for replies.",
+        description="Most broadcast messages per second (free tier); replies always go first.",
     )
     paid_broadcast: bool = Field(
         default=False, description="Use allow_paid_broadcast (0.1 Star per message)."
@@ -111,6 +111,25 @@ class Settings(BaseSettings):
         ge=1,
         le=500,
         description="Sends in flight at once: the most a crash can duplicate.",
+    )
+    chat_burst: int = Field(
+        default=1,
+        ge=1,
+        le=20,
+        description="Messages into one chat within a second (1: Telegram's documented limit).",
+    )
+    concurrent_updates: int = Field(
+        default=128,
+        ge=1,
+        le=10_000,
+        description="Updates handled at once; each chat's updates stay in order.",
+    )
+    flood_rate: float = Field(
+        default=5.0,
+        gt=0,
+        le=100,
+        description="Updates per second one user may keep up (burst: twice that); "
+        "beyond it they get one warning and the excess is dropped.",
     )
     broadcast_max_attempts: int = Field(
         default=3, ge=1, le=10, description="Tries per recipient for temporary failures."

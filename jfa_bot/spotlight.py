@@ -25,9 +25,9 @@ __all__ = [
     "campaign_week",
     "current_week",
     "render_post",
+    "scheduled_week",
     "week_extras",
     "week_posts",
-    "week_variants",
 ]
 
 #: Rows of (label, url) buttons under a post.
@@ -58,6 +58,15 @@ def current_week(start: dt.date, today: dt.date, weeks: Iterable[int]) -> int | 
     return past[-1] if past else available[0]
 
 
+def scheduled_week(content: Content, start: dt.date, day: dt.date) -> int | None:
+    """Return the week the schedule sends on `day`, or None when that week has no post.
+
+    Never an older week instead: a post sent again would look like news.
+    """
+    week = campaign_week(start, day)
+    return week if week in content.spotlights(content.default_locale) else None
+
+
 def sign_link(bot_username: str, week: int) -> str:
     """Return the link that opens the petition, counted for the week's post."""
     return f"https://t.me/{bot_username}?start=s_week{week}"
@@ -77,16 +86,19 @@ def build_post(post: Spotlight, t: Translator, bot_username: str) -> Post:
 
 
 def week_posts(content: Content, week: int, bot_username: str) -> dict[str, Post]:
-    """Return the week's post for every locale that has its own translation."""
+    """Return the week's post for every locale, each with its own footer and buttons.
+
+    A locale that has not translated the week gets the default language's title and body,
+    still with the bot's own words (the call to sign, the buttons) in its language; the
+    organizer's translation check says who would get an untranslated post.
+    """
+    default = content.spotlights(content.default_locale).get(week)
+    own = content.spotlight_variants(week)
     return {
         locale: build_post(post, Translator.for_locale(locale), bot_username)
-        for locale, post in content.spotlight_variants(week).items()
+        for locale in content.locales
+        if (post := own.get(locale, default)) is not None
     }
-
-
-def week_variants(content: Content, week: int, bot_username: str) -> dict[str, str]:
-    """Return the week's post text for every locale that has its own translation."""
-    return {locale: post.text for locale, post in week_posts(content, week, bot_username).items()}
 
 
 def week_extras(posts: dict[str, Post]) -> dict[str, dict[str, Any]]:

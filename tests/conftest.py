@@ -38,6 +38,11 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "bot_token": TEST_TOKEN,
         "db_path": tmp_path / "bot.sqlite3",
         "admin_ids": (ADMIN_ID,),
+        # Simulated people act at machine speed: flood control is tested where it is meant.
+        "flood_rate": 100.0,
+        # ... and read every answer at once: a test that enforces Telegram's one message
+        # per chat per second sets chat_burst=1, the default.
+        "chat_burst": 20,
     }
     values.update(overrides)
     return Settings(**values)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -17,9 +18,12 @@ from dataclasses import dataclass, field
 
 from jfa_bot.broadcast.pacer import Pacer
 from jfa_bot.broadcast.sender import Classified, Failure, Sender, classify
+from jfa_bot.i18n import Translator
+from jfa_bot.keyboards import stop_posts_button
 from jfa_bot.store import Store
 from jfa_bot.store.broadcasts import (
     Broadcast,
+    BroadcastPost,
     BroadcastState,
     Claimed,
     DeliveryState,
@@ -80,6 +84,8 @@ class BroadcastEngine:
         self._on_progress = on_progress
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._verified: dict[int, set[str]] = {}  # variant texts Telegram accepted
+        self._halted: set[int] = set()  # paused or cancelled: sends not yet begun stop
+        self._stop_buttons: dict[str, tuple[str, str]] = {}  # per recipient locale
         self.stats: dict[int, RunStats] = {}
         #: Deliveries by final state since start-up (read by /metrics).
         self.outcomes: collections.Counter[str] = collections.Counter()
@@ -103,6 +109,7 @@ class BroadcastEngine:
 
     def start(self, broadcast_id: int) -> None:
         """Send the broadcast in the background (no-op if it is already being sent)."""
+        self._halted.discard(broadcast_id)
         if self.is_running(broadcast_id):
             return
         task = asyncio.create_task(self._run(broadcast_id), name=f"broadcast-{broadcast_id}")
@@ -120,11 +127,18 @@ class BroadcastEngine:
             self.on_crash(broadcast_id, error)
 
     async def pause(self, broadcast_id: int) -> bool:
-        """Pause after the batch in flight; False if the broadcast is not running."""
+        """Pause within the batch in flight; False if the broadcast is not running.
+
+        Sends already handed to Telegram finish; those of the batch still waiting for the
+        pacer do not start, and go back to the queue for Resume.
+        """
         broadcast = await self.store.broadcasts.get(broadcast_id)
         if broadcast is None or broadcast.state is not BroadcastState.RUNNING:
             return False
-        return await self.store.broadcasts.set_state(broadcast_id, BroadcastState.PAUSED)
+        paused = await self.store.broadcasts.set_state(broadcast_id, BroadcastState.PAUSED)
+        if paused:
+            self._halted.add(broadcast_id)
+        return paused
 
     async def resume(self, broadcast_id: int) -> bool:
         """Resume a paused broadcast."""
@@ -136,8 +150,11 @@ class BroadcastEngine:
         return True
 
     async def cancel(self, broadcast_id: int) -> bool:
-        """Stop for good; recipients not reached stay pending in the report."""
-        return await self.store.broadcasts.set_state(broadcast_id, BroadcastState.CANCELLED)
+        """Stop for good, within the batch in flight; recipients not reached stay pending."""
+        cancelled = await self.store.broadcasts.set_state(broadcast_id, BroadcastState.CANCELLED)
+        if cancelled:
+            self._halted.add(broadcast_id)
+        return cancelled
 
     async def retry(self, broadcast_id: int) -> int:
         """Send again to the recipients left retryable; return how many."""
@@ -198,17 +215,15 @@ class BroadcastEngine:
                 await store.broadcasts.set_state(broadcast_id, BroadcastState.DONE)
                 break
             outcomes, content_error = await self._send_batch(broadcast, batch, stats)
-            await store.broadcasts.record(broadcast_id, outcomes)
+            # Sends that never began (a pause, a cancel, a refused message) go back to the
+            # queue: they are pending, neither sent nor failed.
+            done = {o.user_id for o in outcomes}
+            unsent = [
+                Outcome(c.user_id, DeliveryState.PENDING) for c in batch if c.user_id not in done
+            ]
+            await store.broadcasts.record(broadcast_id, [*outcomes, *unsent])
             self.outcomes.update(outcome.state.value for outcome in outcomes)
             if content_error is not None:
-                await store.broadcasts.record(
-                    broadcast_id,
-                    [
-                        Outcome(c.user_id, DeliveryState.PENDING)
-                        for c in batch
-                        if c.user_id not in {o.user_id for o in outcomes}
-                    ],
-                )
                 await store.broadcasts.set_state(
                     broadcast_id, BroadcastState.ABORTED, error=content_error
                 )
@@ -227,33 +242,30 @@ class BroadcastEngine:
         """Send one batch concurrently through the pacer; stop early on a content error."""
         abort = asyncio.Event()
         content_error: list[str] = []
+        halted = self._halted
 
         async def deliver(claimed: Claimed) -> Outcome | None:
             attempts = claimed.attempts
-            retry = False
+            paid = self.config.paid and broadcast.paid
             while True:
-                if abort.is_set():
-                    return None
-                # A broadcast reaches each chat once, so only a retry needs the per-chat gap
-                # (and the back-off is longer than the gap anyway); not tracking first sends
-                # keeps the pacer's memory at a handful of entries at any rate.
-                await self.pacer.acquire(claimed.user_id if retry else None)
-                retry = True
-                if abort.is_set():
+                if abort.is_set() or broadcast.id in halted:
                     return None
                 try:
-                    await self.sender.send(
-                        claimed.user_id,
-                        broadcast.post_for(claimed.locale),
-                        paid=self.config.paid and broadcast.paid,
-                    )
+                    # The slot lasts until Telegram answers: it counts arrivals, not starts,
+                    # and a reply to the same person in the same second waits its turn.
+                    async with self.pacer.slot(claimed.user_id, paid=paid):
+                        if abort.is_set() or broadcast.id in halted:
+                            return None
+                        await self.sender.send(
+                            claimed.user_id, self._post_for(broadcast, claimed.locale), paid=paid
+                        )
                 except Exception as error:
                     verdict = classify(error)
                 else:
                     stats.sent_this_run += 1
                     return Outcome(claimed.user_id, DeliveryState.SENT)
                 outcome = self._after_failure(claimed.user_id, verdict, attempts)
-                if verdict.failure is Failure.CONTENT:
+                if verdict.failure in (Failure.CONTENT, Failure.FATAL):
                     content_error.append(verdict.description)
                     abort.set()
                     return outcome
@@ -284,16 +296,27 @@ class BroadcastEngine:
         outcomes += [r for r in results if r is not None]
         return outcomes, (content_error[0] if content_error else None)
 
+    def _post_for(self, broadcast: Broadcast, locale: str) -> BroadcastPost:
+        """Return the recipient's post with the "stop these posts" button in their language."""
+        stop = self._stop_buttons.get(locale)
+        if stop is None:
+            stop = self._stop_buttons[locale] = stop_posts_button(Translator.for_locale(locale))
+        return dataclasses.replace(broadcast.post_for(locale), stop=stop)
+
     def _after_failure(self, user_id: int, verdict: Classified, attempts: int) -> Outcome | None:
         """Return the final outcome of a failure, or None to try again."""
         if verdict.failure is Failure.BLOCKED:
             return Outcome(user_id, DeliveryState.BLOCKED, verdict.description[:200])
+        if verdict.failure is Failure.FATAL:
+            return Outcome(user_id, DeliveryState.PENDING)  # not this recipient's fault
         if verdict.failure is Failure.CONTENT:
             return Outcome(user_id, DeliveryState.FAILED, verdict.description[:200])
         if verdict.failure is Failure.RETRY_AFTER:
-            self.pacer.pause(verdict.retry_after)
+            overall = self.pacer.retry_after(user_id, verdict.retry_after)
             log.warning(
-                "Telegram asked to wait %.0f s; pausing the broadcast", verdict.retry_after
+                "Telegram asked to wait %.0f s; pausing %s",
+                verdict.retry_after,
+                "the broadcast" if overall else "sends to that chat",
             )
             return None  # flood control is not the recipient's fault: no attempt used
         if attempts >= self.config.max_attempts:

@@ -1,16 +1,29 @@
-"""An exact pacer shared by broadcasts and replies, and the PTB rate limiter around it.
+"""One pacer for every send, with priorities, counting sends as Telegram sees them arrive.
 
-PTB's AIORateLimiter lets bursts through and pauses everything on one 429; we need hard
-ceilings instead. Every send takes a slot:
+Telegram counts a message when it *arrives*, and we cannot see that moment; we can see
+when a send starts (it arrives later) and when its answer comes back (it arrived
+earlier). So a send occupies its slot from its start until one window after its answer:
 
-- a broadcast send waits until fewer than `broadcast_rate` broadcast sends *and* fewer
-  than `limit` sends of any kind started in the last window, and the chat's last send is
-  a second old;
-- a reply waits only for the overall `limit`: it never queues behind the broadcast,
-  which keeps `limit - broadcast_rate` sends per second free for replies.
+    a new send may start when (sends in flight) + (answers in the last window) < limit.
 
-With paid broadcasts, broadcast sends have their own ceiling and do not count against
-the free limit. A 429's `retry_after` pauses every later slot until the time Telegram asked.
+This is exact, not a margin: for any one-second window of arrivals, take the send in it
+that started last; every other one started before it and was answered after the window
+opened, so it was counted when that last send took its slot. The price is the round
+trip: at 80 ms the most it allows is limit / 1.08 per second (measured in benchmarks/).
+
+- **Priorities**: a reply takes a free slot before any waiting broadcast send; broadcasts
+  take every slot replies leave (`broadcast_rate` is only a ceiling for broadcasts).
+- **Per chat**: the same rule with `chat_burst` (1 by default: one message per chat per
+  second, as Telegram documents), for every kind of send. A send waiting for its chat
+  never holds up a send to another chat.
+- **429**: `retry_after()` delays the chat it came from; it pauses every send only when
+  the evidence says the bot's overall limit was hit (the window was full, a second chat
+  was refused within the window, or the refused send had no chat).
+- **Paid broadcasts** count in their own pool (`paid_rate`) and not in the free limit;
+  replies count in both.
+- **Restarts**: a new pacer waits out the window that a previous process may still have
+  filled: it sends nothing until one window after this process started (the previous
+  one was dead by then, and what it had sent arrived within that window).
 """
 
 from __future__ import annotations
@@ -18,27 +31,35 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import os
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 
-__all__ = ["Pacer", "PacingRateLimiter"]
+__all__ = ["PACED", "SEND_ENDPOINTS", "Pacer", "PacingRateLimiter"]
 
 log = logging.getLogger(__name__)
 
-# A little over one second: sends start a few milliseconds before they arrive.
-DEFAULT_WINDOW = 1.02
-CHAT_GAP = 1.02
+#: Telegram's window. Exact (see the module docstring), plus 2 ms for timer granularity.
+WINDOW = 1.002
+# Back-compatible names.
+DEFAULT_WINDOW = WINDOW
+CHAT_GAP = WINDOW
+# While replies wait for a slot, a broadcast send looks again this often.
+_YIELD = 0.005
 # Endpoints that put a message in a chat and so count against Telegram's limits.
 SEND_ENDPOINTS = frozenset(
     {
         "sendMessage",
         "sendDocument",
         "sendPhoto",
+        "sendMediaGroup",
         "editMessageText",
         "editMessageReplyMarkup",
         "editMessageCaption",
@@ -48,11 +69,76 @@ SEND_ENDPOINTS = frozenset(
 )
 _REPLY_RETRIES = 2  # a reply Telegram rate-limits is sent again after its retry_after
 #: Pass as `rate_limit_args` on a send whose slot the caller already took.
-PACED = {"paced": True}  # for PTB sends whose slot the caller already took
+PACED = {"paced": True}
+
+
+def _process_age() -> float | None:
+    """Return how long ago this process started (Linux), or None when unknown."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        with open("/proc/uptime", encoding="ascii") as uptime:
+            up = float(uptime.read().split()[0])
+        return up - int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@dataclass(slots=True)
+class _Pool:
+    """Sends counted against one limit: in flight, and answered within the window."""
+
+    limit: int
+    in_flight: int = 0
+    answered: deque[float] = field(default_factory=deque)
+
+    def trim(self, now: float, window: float) -> None:
+        answered = self.answered
+        while answered and answered[0] <= now - window:
+            answered.popleft()
+
+    def wait(self, now: float, window: float) -> float:
+        """Return how long until this pool has room (inf: only an answer can free it)."""
+        self.trim(now, window)
+        over = self.in_flight + len(self.answered) - self.limit
+        if over < 0:
+            return 0.0
+        if over < len(self.answered):
+            return self.answered[over] + window - now
+        return window  # every slot is in flight: look again once one could have expired
+
+
+@dataclass(slots=True)
+class _Chat:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+    pool: _Pool = field(default_factory=lambda: _Pool(1))
+    blocked_until: float = 0.0
+
+
+class Slot:
+    """One send's place; `done()` records its answer (call it exactly once, pass or fail)."""
+
+    __slots__ = ("_finished", "_pacer", "_pools")
+
+    def __init__(self, pacer: Pacer, pools: tuple[_Pool, ...]) -> None:
+        self._pacer = pacer
+        self._pools = pools
+        self._finished = False
+
+    def done(self) -> None:
+        """Record that Telegram answered this send (it has arrived by now)."""
+        if self._finished:
+            return
+        self._finished = True
+        now = self._pacer._clock()
+        for pool in self._pools:
+            pool.in_flight -= 1
+            pool.answered.append(now)
 
 
 class Pacer:
-    """Hand out send slots: exact overall, broadcast and per-chat ceilings."""
+    """Hand out send slots under Telegram's overall and per-chat limits, replies first."""
 
     def __init__(
         self,
@@ -60,75 +146,179 @@ class Pacer:
         *,
         limit: int = 30,
         paid: bool = False,
-        window: float = DEFAULT_WINDOW,
+        chat_burst: int = 1,
+        window: float = WINDOW,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        wait_out_restart: bool = True,
     ) -> None:
-        if broadcast_rate < 1 or limit < 1:
+        if broadcast_rate < 1 or limit < 1 or chat_burst < 1:
             raise ValueError("rates must be at least 1")
         self.rate = broadcast_rate
         self.limit = limit
         self.paid = paid
+        self.chat_burst = chat_burst
         self.window = window
         self._clock = clock
         self._sleep = sleep
-        self._all: deque[float] = deque()  # every free-tier send
-        self._broadcast: deque[float] = deque()
-        self._last_by_chat: dict[int, float] = {}
-        self._paused_until = 0.0
+        self._free = _Pool(limit)  # Telegram's free limit: replies and free broadcasts
+        self._broadcast = _Pool(min(broadcast_rate, limit))  # the free broadcasts' ceiling
+        # With paid broadcasts, the paid tier's limit counts every send.
+        self._paid_all = _Pool(broadcast_rate) if paid else None
+        self._chats: dict[int, _Chat] = {}
         self._pruned_at = 0.0
-        self.retry_afters = 0  # 429s received (read by /metrics)
+        self._paused_until = 0.0
+        self._global_lock = asyncio.Lock()
         self._broadcast_lock = asyncio.Lock()
-        self._reply_lock = asyncio.Lock()
+        self._last_429: tuple[int | None, float] | None = None
+        self.replies_waiting = 0
+        # Counters for metrics (read them; never reset).
+        self.sends = 0
+        self.reply_sends = 0
+        self.broadcast_sends = 0
+        self.chat_delays = 0  # 429s that delayed one chat only
+        self.global_pauses = 0  # 429s taken as the overall limit
+        self.retry_afters = 0  # 429s received (read by /metrics)
+        if wait_out_restart:
+            # What a killed predecessor sent can arrive up to a window after it died, and
+            # this process started after that: wait until a window after our own start.
+            now = clock()
+            age = _process_age()
+            self._paused_until = now + window if age is None else now - age + window
 
+    # -- 429s ------------------------------------------------------------------------------
     def pause(self, seconds: float) -> None:
-        """Hold every slot for `seconds` from now (Telegram's retry_after)."""
-        self.retry_afters += 1
+        """Hold every slot for `seconds` from now (Telegram's retry_after, overall)."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
-    def _trim(self, now: float) -> None:
-        for starts in (self._all, self._broadcast):
-            while starts and starts[0] <= now - self.window:
-                starts.popleft()
+    def retry_after(self, chat_id: int | None, seconds: float) -> bool:
+        """Honour a 429 for a send into `chat_id`; return True if it paused every send.
 
-    def _wait_for(self, now: float, chat_id: int | None, *, broadcast: bool) -> float:
-        """Return how long to wait before this send may start (0: now)."""
-        self._trim(now)
-        wait = self._paused_until - now
-        if broadcast and len(self._broadcast) >= self.rate:
-            wait = max(wait, self._broadcast[0] + self.window - now)
-        counts_free = not (broadcast and self.paid)
-        if counts_free and len(self._all) >= self.limit:
-            wait = max(wait, self._all[0] + self.window - now)
-        if chat_id is not None and chat_id in self._last_by_chat:
-            wait = max(wait, self._last_by_chat[chat_id] + CHAT_GAP - now)
-        return wait
+        Telegram does not say which limit was hit. It was the overall one only if our
+        own count says the window was full, or another chat was refused within the
+        window; otherwise only this chat waits.
+        """
+        self.retry_afters += 1
+        now = self._clock()
+        self._free.trim(now, self.window)
+        full = self._free.in_flight + len(self._free.answered) >= self.limit
+        previous = self._last_429
+        other_chat = (
+            previous is not None and previous[0] != chat_id and now - previous[1] < self.window
+        )
+        self._last_429 = (chat_id, now)
+        if chat_id is None or full or other_chat:
+            self.global_pauses += 1
+            self.pause(seconds)
+            return True
+        self.chat_delays += 1
+        chat = self._chat(chat_id)
+        chat.blocked_until = max(chat.blocked_until, now + seconds)
+        return False
 
-    def _take(self, now: float, chat_id: int | None, *, broadcast: bool) -> None:
+    # -- slots -----------------------------------------------------------------------------
+    def _chat(self, chat_id: int) -> _Chat:
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            self._prune(self._clock())
+            chat = self._chats[chat_id] = _Chat(pool=_Pool(self.chat_burst))
+        return chat
+
+    def _pools(self, broadcast: bool, paid: bool) -> tuple[_Pool, ...]:
+        if broadcast and paid and self._paid_all is not None:
+            return (self._paid_all,)
         if broadcast:
-            self._broadcast.append(now)
-        if not (broadcast and self.paid):
-            self._all.append(now)
-        if chat_id is not None:
-            self._last_by_chat[chat_id] = now
-            if now - self._pruned_at > CHAT_GAP:
-                # Forget chats not sent to within the gap: memory stays at one second's sends.
-                self._pruned_at = now
-                self._last_by_chat = {
-                    chat: at for chat, at in self._last_by_chat.items() if at > now - CHAT_GAP
-                }
+            return (self._free, self._broadcast)
+        return (self._free,) if self._paid_all is None else (self._free, self._paid_all)
 
-    async def acquire(self, chat_id: int | None = None, *, broadcast: bool = True) -> None:
-        """Wait for a slot for one send into `chat_id` (a broadcast send by default)."""
-        lock = self._broadcast_lock if broadcast else self._reply_lock
-        async with lock:
-            while True:
-                now = self._clock()
-                wait = self._wait_for(now, chat_id, broadcast=broadcast)
-                if wait <= 0:
-                    self._take(now, chat_id, broadcast=broadcast)
-                    return
-                await self._sleep(wait)
+    async def acquire(
+        self, chat_id: int | None = None, *, broadcast: bool = True, paid: bool | None = None
+    ) -> Slot:
+        """Wait for a slot for one send into `chat_id` (a broadcast send by default).
+
+        `paid` (broadcasts only) defaults to the pacer's tier. Call `done()` on the slot
+        when Telegram answered; `slot()` does it for you.
+        """
+        pools = self._pools(broadcast, self.paid if paid is None else paid)
+        if chat_id is None:
+            return await self._acquire_global(broadcast, pools, None)
+        chat = self._chat(chat_id)
+        chat.users += 1
+        try:
+            async with chat.lock:  # one send at a time waits for this chat's turn
+                while True:
+                    now = self._clock()
+                    wait = max(chat.blocked_until - now, chat.pool.wait(now, self.window))
+                    if wait <= 0:
+                        break
+                    await self._sleep(wait)
+                return await self._acquire_global(broadcast, pools, chat.pool)
+        finally:
+            chat.users -= 1
+
+    def _prune(self, now: float) -> None:
+        """Forget chats nothing can hold back any more (memory: one window's sends)."""
+        if now - self._pruned_at < self.window:
+            return
+        self._pruned_at = now
+        keep = {}
+        for chat_id, chat in self._chats.items():
+            chat.pool.trim(now, self.window)
+            if chat.users or chat.pool.in_flight or chat.pool.answered or chat.blocked_until > now:
+                keep[chat_id] = chat
+        self._chats = keep
+
+    async def _acquire_global(
+        self, broadcast: bool, pools: tuple[_Pool, ...], chat_pool: _Pool | None
+    ) -> Slot:
+        if not broadcast:
+            self.replies_waiting += 1
+        try:
+            lock = self._broadcast_lock if broadcast else self._global_lock
+            async with lock:
+                while True:
+                    now = self._clock()
+                    wait = self._paused_until - now
+                    for pool in pools:
+                        wait = max(wait, pool.wait(now, self.window))
+                    if broadcast and wait <= 0 and self.replies_waiting:
+                        wait = _YIELD  # replies first: let them take this slot
+                    if wait <= 0:
+                        break
+                    await self._sleep(wait)
+                taken = (*pools, chat_pool) if chat_pool is not None else pools
+                for pool in taken:
+                    pool.in_flight += 1
+        finally:
+            if not broadcast:
+                self.replies_waiting -= 1
+        self.sends += 1
+        if broadcast:
+            self.broadcast_sends += 1
+        else:
+            self.reply_sends += 1
+        return Slot(self, taken)
+
+    @asynccontextmanager
+    async def slot(
+        self, chat_id: int | None = None, *, broadcast: bool = True, paid: bool | None = None
+    ) -> AsyncIterator[Slot]:
+        """Hold a slot for the duration of one send (its answer ends it)."""
+        taken = await self.acquire(chat_id, broadcast=broadcast, paid=paid)
+        try:
+            yield taken
+        finally:
+            taken.done()
+
+    @property
+    def in_flight(self) -> int:
+        """Return how many free-tier sends are in flight now."""
+        return self._free.in_flight
+
+    def sends_in_window(self) -> int:
+        """Return the free-tier sends that can still count in the current window."""
+        self._free.trim(self._clock(), self.window)
+        return self._free.in_flight + len(self._free.answered)
 
 
 class PacingRateLimiter(BaseRateLimiter[dict[str, Any]]):
@@ -160,25 +350,27 @@ class PacingRateLimiter(BaseRateLimiter[dict[str, Any]]):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         """Take a reply slot for sends (unless the caller already did), then send."""
         paced = endpoint in SEND_ENDPOINTS and not (rate_limit_args or {}).get("paced")
+        chat_id = _chat_of(data)
         for attempt in range(_REPLY_RETRIES + 1):
-            if paced:
-                # Replies share the overall ceiling but are not spaced per chat: Telegram
-                # tolerates a short burst in a private chat, and a person tapping through
-                # a form should not wait a second per step.
-                await self.pacer.acquire(None, broadcast=False)
+            slot = await self.pacer.acquire(chat_id, broadcast=False) if paced else None
             try:
                 result = await callback(*args, **kwargs)
             except RetryAfter as error:
                 self._count(endpoint, "rate_limited")
                 wait = error.retry_after
                 seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
-                self.pacer.pause(seconds)
+                # Only this chat waits, unless the evidence says the bot's limit was hit.
+                overall = self.pacer.retry_after(chat_id if paced else None, seconds)
                 if attempt == _REPLY_RETRIES:
                     raise
-                # The reply is still owed: wait as long as Telegram asked, then send it.
-                log.info("Telegram asked to wait %.0f s before a reply; waiting", seconds)
-                await asyncio.sleep(seconds)
-                continue
+                log.info(
+                    "Telegram asked to wait %.0f s before a reply (%s); waiting",
+                    seconds,
+                    "every chat" if overall else "this chat",
+                )
+                if not paced:
+                    await asyncio.sleep(seconds)
+                # A paced reply waits in the pacer for its chat (or everyone) to be free.
             except BadRequest as error:
                 self._count(endpoint, "refused")
                 # A button pressed while the bot was down can only be answered late:
@@ -191,10 +383,24 @@ class PacingRateLimiter(BaseRateLimiter[dict[str, Any]]):
             except TelegramError:
                 self._count(endpoint, "failed")
                 raise
-            self._count(endpoint, "sent")
-            return result
+            else:
+                self._count(endpoint, "sent")
+                return result
+            finally:
+                if slot is not None:
+                    slot.done()
         raise AssertionError("unreachable")  # the loop returns or raises
 
     def _count(self, endpoint: str, outcome: str) -> None:
         if endpoint in SEND_ENDPOINTS:
             self.outcomes[outcome] += 1
+
+
+def _chat_of(data: dict[str, Any]) -> int | None:
+    """Return the integer chat id a call goes to (None for inline messages, @channels)."""
+    value = data.get("chat_id")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    return None

@@ -55,15 +55,26 @@ def progress_text(
     retryable = progress.count(DeliveryState.RETRYABLE)
     remaining = progress.remaining
     done = total - remaining
+    # Once cancelled or stopped, what is left will never be sent: it is its own count,
+    # neither "remaining" (nothing is coming) nor "not delivered" (nothing was tried).
+    stopped = broadcast.state in {BroadcastState.CANCELLED, BroadcastState.ABORTED}
+    counts = (
+        t.gettext(
+            "Sent: {sent} · Blocked: {blocked} · Failed: {failed} · "
+            "To retry: {retryable} · Not sent: {remaining}"
+        )
+        if stopped
+        else t.gettext(
+            "Sent: {sent} · Blocked: {blocked} · Failed: {failed} · "
+            "To retry: {retryable} · Remaining: {remaining}"
+        )
+    )
     lines = [
         t.gettext("📣 <b>{label}</b> — {state}").format(
             label=escape(broadcast.label), state=state_name(t, broadcast.state)
         ),
         _bar(done, total),
-        t.gettext(
-            "Sent: {sent} · Blocked: {blocked} · Failed: {failed} · "
-            "To retry: {retryable} · Remaining: {remaining}"
-        ).format(
+        counts.format(
             sent=t.number(sent),
             blocked=t.number(blocked),
             failed=t.number(failed),
@@ -83,16 +94,23 @@ def progress_text(
     if final:
         lines += ["", t.gettext("<b>By language</b>")]
         for locale, states in sorted(progress.by_locale.items()):
-            lines.append(
+            unsent = states.get("pending", 0) + states.get("sending", 0)
+            line = (
                 t.gettext(
-                    "{language}: {sent} sent, {blocked} blocked, {other} not delivered"
-                ).format(
+                    "{language}: {sent} sent, {blocked} blocked, {other} not delivered, "
+                    "{unsent} not sent"
+                )
+                if unsent
+                else t.gettext("{language}: {sent} sent, {blocked} blocked, {other} not delivered")
+            )
+            lines.append(
+                line.format(
                     language=LANGUAGE_NAMES.get(locale, locale),
                     sent=t.number(states.get("sent", 0)),
                     blocked=t.number(states.get("blocked", 0)),
-                    other=t.number(
-                        sum(v for k, v in states.items() if k not in {"sent", "blocked"})
-                    ),
+                    # tried and failed, for good or until a retry
+                    other=t.number(states.get("failed", 0) + states.get("retryable", 0)),
+                    unsent=t.number(unsent),
                 )
             )
         if broadcast.error:

@@ -2,7 +2,8 @@
 
 `Forbidden` (blocked, deactivated) and "chat not found" are final for that user;
 `RetryAfter`, `TimedOut`, `NetworkError` and 5xx are temporary; a `BadRequest` about the
-message itself (bad HTML, too long) is the content's fault and stops the broadcast.
+message itself (bad HTML, too long) is the content's fault and stops the broadcast, and
+so does Telegram refusing the bot itself (`InvalidToken` for 401/404, `Conflict` for 409).
 """
 
 from __future__ import annotations
@@ -13,18 +14,21 @@ import json
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any, NoReturn, Protocol
+from typing import Any, Protocol
 
 import aiohttp
 from telegram.error import (
     BadRequest,
+    Conflict,
     Forbidden,
+    InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
     TimedOut,
 )
 
+from jfa_bot.request import AiohttpRequest, raise_for_answer
 from jfa_bot.store.broadcasts import BroadcastPost
 from jfa_bot.telegram_html import fits_caption
 
@@ -51,6 +55,7 @@ class Failure(Enum):
     RETRY_AFTER = "retry_after"  # pause everything, then try again
     TEMPORARY = "temporary"  # try again, up to the attempt limit
     CONTENT = "content"  # the message is at fault: stop the broadcast
+    FATAL = "fatal"  # the bot itself is refused (401/404 token, 409 conflict): stop
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +74,9 @@ def classify(error: Exception) -> Classified:
         wait = error.retry_after
         seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
         return Classified(Failure.RETRY_AFTER, seconds, text)
+    if isinstance(error, InvalidToken | Conflict):
+        # Retrying cannot help: every later send would fail the same way.
+        return Classified(Failure.FATAL, description=text)
     if isinstance(error, Forbidden):
         return Classified(Failure.BLOCKED, description=text)
     if isinstance(error, BadRequest):
@@ -104,33 +112,36 @@ class LeanSender:
     """
 
     def __init__(
-        self, base_url: str, token: str, *, connections: int, timeout: float = 15.0
+        self,
+        base_url: str,
+        token: str,
+        *,
+        request: AiohttpRequest | None = None,
+        connections: int = 64,
+        timeout: float = 15.0,
     ) -> None:
         self._base = f"{base_url}{token}/"  # holds the token: never log it
-        self._connections = connections
+        # The replies' HTTP stack (one session, one error mapping), or one of its own.
+        self._owns_request = request is None
+        self._request = request or AiohttpRequest(connections, read_timeout=timeout)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._session: aiohttp.ClientSession | None = None
         self._photo_ids: dict[str, str] = {}  # image path -> Telegram file_id
 
     def _open(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._connections),
-                timeout=self._timeout,
-                json_serialize=json.dumps,
-            )
-        return self._session
+        return self._request.session()
 
     async def send(self, chat_id: int, post: BroadcastPost, *, paid: bool) -> None:
         """Send one broadcast post; raise PTB's error classes on failure."""
         common: dict[str, object] = {"chat_id": chat_id}
         if paid:
             common["allow_paid_broadcast"] = True
-        markup = (
-            {"inline_keyboard": [[{"text": t, "url": u} for t, u in row] for row in post.buttons]}
-            if post.buttons
-            else None
-        )
+        rows: list[list[dict[str, str]]] = [
+            [{"text": t, "url": u} for t, u in row] for row in post.buttons
+        ]
+        if post.stop is not None:
+            label, data = post.stop
+            rows.append([{"text": label, "callback_data": data}])
+        markup = {"inline_keyboard": rows} if rows else None
         message: dict[str, object] = {
             **common,
             "text": post.text,
@@ -180,7 +191,9 @@ class LeanSender:
             {"data": payload} if isinstance(payload, aiohttp.FormData) else {"json": payload}
         )
         try:
-            async with session.post(f"{self._base}{method}", **body_args) as response:
+            async with session.post(
+                f"{self._base}{method}", timeout=self._timeout, **body_args
+            ) as response:
                 status = response.status
                 body = await response.read()
         except TimeoutError as error:
@@ -189,26 +202,9 @@ class LeanSender:
             raise NetworkError(f"aiohttp.{type(error).__name__}") from error
         if status == 200:
             return dict(json.loads(body)) if parse else {}
-        _raise_for(status, body)
+        raise_for_answer(status, body)
 
     async def close(self) -> None:
-        """Close the connection pool."""
-        if self._session is not None:
-            await self._session.close()
-
-
-def _raise_for(status: int, body: bytes) -> NoReturn:
-    """Raise the PTB exception that matches a Bot API error answer."""
-    try:
-        answer = json.loads(body)
-        description = str(answer.get("description", ""))
-        parameters = answer.get("parameters") or {}
-    except (ValueError, AttributeError):
-        description, parameters = "", {}
-    if status == 429:
-        raise RetryAfter(dt.timedelta(seconds=int(parameters.get("retry_after", 1))))
-    if status == 403:
-        raise Forbidden(description or "Forbidden")
-    if status == 400:
-        raise BadRequest(description or "Bad Request")
-    raise NetworkError(f"Bot API answered {status}: {description}")
+        """Close the connection pool if this sender opened it (the bot closes its own)."""
+        if self._owns_request:
+            await self._request.shutdown()

@@ -270,7 +270,7 @@ def _spotlights(path: Path) -> dict[int, Spotlight]:
             path.parent.name,
             str(item["title"]).strip(),
             str(item["body"]).strip(),
-            (path.parent / str(item["image"])).resolve() if item.get("image") else None,
+            confined(path.parent, item.get("image")),  # the check refuses one outside
         )
         for item in data.get("week", [])
     }

@@ -21,7 +21,7 @@ from jfa_bot.files import send_cached_photo
 from jfa_bot.handlers.common import is_private, reply
 from jfa_bot.handlers.fallback import not_understood
 from jfa_bot.handlers.resources import content_of
-from jfa_bot.i18n import LANGUAGE_NAMES
+from jfa_bot.i18n import LANGUAGE_NAMES, Translator
 from jfa_bot.keyboards import Kind, button, parse
 from jfa_bot.spotlight import week_extras, week_posts
 from jfa_bot.store import Flow
@@ -35,6 +35,7 @@ __all__ = [
     "list_broadcasts",
     "on_button",
     "on_compose_message",
+    "picker_label",
     "start_broadcast",
 ]
 
@@ -80,6 +81,16 @@ def variant_problem(text: str) -> str | None:
     return None
 
 
+def picker_label(t: Translator, week: int, title: str) -> str:
+    """Return "Week 8: <title>" for the picker, without repeating a week the title names.
+
+    Titles often start with their week already ("Week 8: Protecting…", "Semaine 8 : …"),
+    in whatever language the content is in: any leading "<word> 8:" is dropped first.
+    """
+    bare = re.sub(rf"^\W*\w+\s+{week}\s*[:.\-–—]\s*", "", title).strip() or title
+    return t.gettext("Week {n}: {title}").format(n=t.number(week), title=bare)[:60]
+
+
 async def broadcast_menu(update: Update, context: BotContext) -> None:
     """Offer each week's spotlight, or a custom message."""
     if not is_admin(update, context):
@@ -88,15 +99,7 @@ async def broadcast_menu(update: Update, context: BotContext) -> None:
     t = context.t
     posts = content_of(context).spotlights(context.settings.default_locale)
     rows = [
-        [
-            button(
-                t.gettext("Week {n}: {title}").format(n=n, title=p.title)[:60],
-                Kind.ADMIN,
-                "wk",
-                str(n),
-            )
-        ]
-        for n, p in posts.items()
+        [button(picker_label(t, n, p.title), Kind.ADMIN, "wk", str(n))] for n, p in posts.items()
     ]
     rows.append([button(t.gettext("✏️ Write a custom message"), Kind.ADMIN, "custom")])
     await reply(update, t.gettext("What would you like to broadcast?"), InlineKeyboardMarkup(rows))
@@ -107,6 +110,9 @@ async def _preview(update: Update, context: BotContext, draft: Flow) -> None:
     t = context.t
     settings = context.settings
     variants: dict[str, str] = draft.data["variants"]
+    # A spotlight has a variant for every language (the bot's words translated), but only
+    # the languages that translated the post itself count as translated.
+    translated = set(draft.data.get("translated", variants))
     chat = update.effective_chat
     if chat is None:
         return
@@ -133,7 +139,7 @@ async def _preview(update: Update, context: BotContext, draft: Flow) -> None:
     missing = 0
     for locale in settings.locales:
         count = counts.get(locale, 0)
-        if locale in variants:
+        if locale in translated:
             lines.append(f"• {LANGUAGE_NAMES[locale]}: {t.number(count)} ✓")
         elif count:
             missing += count
@@ -350,7 +356,8 @@ async def _choose_week(update: Update, context: BotContext, rest: list[str]) -> 
         return
     await query.answer()
     week = int(rest[0])
-    rendered = week_posts(content_of(context), week, context.bot.username)
+    content = content_of(context)
+    rendered = week_posts(content, week, context.bot.username)
     variants = {locale: post.text for locale, post in rendered.items()}
     label = context.t.gettext("Week {n}").format(n=week)
     draft = await context.store.flows.start(
@@ -362,6 +369,7 @@ async def _choose_week(update: Update, context: BotContext, rest: list[str]) -> 
             "label": label,
             "kind": "spotlight",
             "extras": week_extras(rendered),
+            "translated": sorted(content.spotlight_variants(week)),
         },
     )
     await _preview(update, context, draft)

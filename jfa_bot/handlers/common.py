@@ -9,7 +9,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 
 from jfa_bot.context import BotContext
-from jfa_bot.keyboards import parse
+from jfa_bot.keyboards import home_button, parse
 
 __all__ = [
     "button_args",
@@ -70,13 +70,22 @@ async def reply(
     return await chat.send_message(text, reply_markup=markup)
 
 
-async def expired_button(update: Update, context: BotContext) -> None:
-    """Answer a button whose data is stale or forged, changing nothing."""
+async def expired_button(update: Update, context: BotContext, *, offer_menu: bool = False) -> None:
+    """Answer a button whose data is stale or forged, changing nothing.
+
+    With `offer_menu` (a press on a form that is closed for good), the message's dead
+    buttons are replaced by the way back to the menu, so it does not end in nothing.
+    """
     query = update.callback_query
     if query is None:
         return
     log.info("Refused callback data %r from user %s", query.data, query.from_user.id)
     await query.answer(context.t.gettext("This button has expired. Please use /start."))
+    if offer_menu and isinstance(query.message, Message):
+        try:
+            await query.message.edit_reply_markup(InlineKeyboardMarkup([[home_button(context.t)]]))
+        except BadRequest as error:
+            log.info("Could not replace the expired buttons: %s", error)
 
 
 async def button_args(update: Update, context: BotContext) -> tuple[str, list[str]] | None:

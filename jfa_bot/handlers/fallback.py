@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
+from telegram.ext import filters
 
 from jfa_bot.context import BotContext
 from jfa_bot.handlers.common import reply
 from jfa_bot.keyboards import main_menu
 
-__all__ = ["not_understood", "point_to_private_chat"]
+__all__ = ["FOR_THIS_BOT", "ForThisBot", "not_understood", "point_to_private_chat"]
+
+
+class ForThisBot(filters.MessageFilter):
+    """Pass commands addressed to this bot (`/start@ThisBot`) or to no bot (`/start`).
+
+    In a group several bots may read the same commands: `/start@OtherBot` is not ours
+    to answer, so it must not get our invitation either.
+    """
+
+    def filter(self, message: Message) -> bool:
+        """Tell whether the message's leading command is for this bot."""
+        entity = next(iter(message.entities), None)
+        if entity is None or entity.type != MessageEntity.BOT_COMMAND or entity.offset != 0:
+            return False
+        command = (message.text or "")[: entity.length]
+        _name, _at, target = command.partition("@")
+        if not target:
+            return True
+        return target.casefold() == (message.get_bot().username or "").casefold()
+
+
+FOR_THIS_BOT = ForThisBot(name="ForThisBot")
 
 
 async def not_understood(update: Update, context: BotContext) -> None:

@@ -9,7 +9,7 @@ from telegram import Update
 
 from jfa_bot.commands import describe_commands
 from jfa_bot.context import BotContext
-from jfa_bot.handlers import petition, requests, resources, signer, spotlight
+from jfa_bot.handlers import petition, requests, resources, signer, spotlight, start
 from jfa_bot.handlers.common import expired_button, reply
 from jfa_bot.handlers.language import show_languages
 from jfa_bot.i18n import Translator
@@ -113,4 +113,5 @@ _PLAIN_ENTRIES: dict[MenuItem, Callable[[Update, BotContext], Awaitable[None]]] 
     MenuItem.SPOTLIGHT: spotlight.show_spotlight,
     MenuItem.PRIVACY: privacy,
     MenuItem.HELP: help_command,
+    MenuItem.HOME: start.send_welcome,
 }

@@ -16,18 +16,26 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from jfa_bot.content import Petition
 from jfa_bot.context import BotContext
-from jfa_bot.countries import search_countries
+from jfa_bot.countries import find_country
 from jfa_bot.forms import Problem, clean_text
 from jfa_bot.handlers import admin, requests, signer
 from jfa_bot.handlers.common import expired_button, form_button_args, reply
 from jfa_bot.handlers.fallback import not_understood
 from jfa_bot.handlers.resources import content_of
 from jfa_bot.i18n import Translator
-from jfa_bot.keyboards import Kind, button
+from jfa_bot.keyboards import Kind, MenuItem, button, main_menu
 from jfa_bot.store import Flow, NewSignature, Visibility
 
-__all__ = ["CONSENT_VERSION", "FLOW_KIND", "Step", "begin", "on_button", "on_message"]
+__all__ = [
+    "CONSENT_VERSION",
+    "FLOW_KIND",
+    "Step",
+    "begin",
+    "on_button",
+    "on_message",
+]
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +61,10 @@ class Step(StrEnum):
 
 _ORDER = list(Step)
 _TYPED = {Step.NAME, Step.COUNTRY, Step.ORGANISATION}
-_SHOWS_NAME = {Step.NAME, Step.CONSENT}  # the Telegram name on a button; the summary
+#: Clears the country search, so a later visit to that step starts with the question.
+_FRESH_SEARCH: dict[str, object] = {"matches": [], "query": None, "suggested": False}
+#: Steps whose message shows the Telegram name: on a button (intro, name) or the summary.
+_SHOWS_NAME = {Step.INTRO, Step.NAME, Step.CONSENT}
 
 
 # ---------------------------------------------------------------- rendering
@@ -95,7 +106,15 @@ def render(
                 ),
             ]
         )
-        rows = [[_pb(t.gettext("✍️ Sign"), flow, "go"), _pb(t.gettext("Not now"), flow, "x")]]
+        rows = []
+        if telegram_name:
+            # One tap answers step 1 with the Telegram name; it stays editable at consent.
+            label = t.gettext("✍️ Sign as “{name}”").format(name=telegram_name[:40])
+            rows.append([_pb(label, flow, "tg")])
+            rows.append([_pb(t.gettext("✍️ Sign with another name"), flow, "go")])
+        else:
+            rows.append([_pb(t.gettext("✍️ Sign"), flow, "go")])
+        rows.append([_pb(t.gettext("Not now"), flow, "x")])
         return text, InlineKeyboardMarkup(rows)
     if step is Step.NAME:
         text = t.gettext(
@@ -134,7 +153,7 @@ def render(
             _nav(t, flow),
         ]
         return text, InlineKeyboardMarkup(rows)
-    return _consent(flow, t)
+    return _consent(flow, t, content_of(context).petition(t.locale))
 
 
 def _country_prompt(
@@ -161,13 +180,23 @@ def _country_prompt(
     return text, InlineKeyboardMarkup([*rows, _nav(t, flow)])
 
 
-def _consent(flow: Flow, t: Translator) -> tuple[str, InlineKeyboardMarkup]:
+def _petition_shown(flow: Flow, t: Translator, petition: Petition) -> list[str]:
+    """Return what is being signed: its title, and its text when the signer asked to read it."""
+    lines = [t.gettext("You are signing: <b>{title}</b>").format(title=escape(petition.title))]
+    if flow.data.get("read"):
+        lines += ["", petition.text]
+    return lines
+
+
+def _consent(flow: Flow, t: Translator, petition: Petition) -> tuple[str, InlineKeyboardMarkup]:
     data = flow.data
     public = data.get("visibility") == Visibility.PUBLIC.value
     organisation = escape(data["organisation"]) if data.get("organisation") else "—"
     text = "\n".join(
         [
             t.gettext("<b>Step 5 of 5. Please check before you sign.</b>"),
+            "",
+            *_petition_shown(flow, t, petition),
             "",
             t.gettext("Name: {name}").format(name=escape(data.get("name", ""))),
             t.gettext("Country: {country}").format(
@@ -198,9 +227,15 @@ def _consent(flow: Flow, t: Translator) -> tuple[str, InlineKeyboardMarkup]:
         if updates
         else t.gettext("☐ Send me the weekly spotlight")
     )
+    read = (
+        t.gettext("📜 Hide the petition text")
+        if data.get("read")
+        else t.gettext("📜 Read the petition")
+    )
     rows = [
         [_pb(t.gettext("✅ I agree and sign"), flow, "ok")],
         [_pb(toggle, flow, "u")],
+        [_pb(read, flow, "read")],
         [
             _pb(t.gettext("✏️ Name"), flow, "e", Step.NAME),
             _pb(t.gettext("✏️ Country"), flow, "e", Step.COUNTRY),
@@ -265,7 +300,11 @@ async def _active_flow(update: Update, context: BotContext) -> Flow | None:
     updated = dt.datetime.strptime(flow.updated_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
     if dt.datetime.now(dt.UTC) - updated > limit:
         await context.store.flows.delete(user.id)
-        await reply(update, timed_out_text(context.t, context.settings.flow_timeout_minutes))
+        await reply(
+            update,
+            timed_out_text(context.t, context.settings.flow_timeout_minutes),
+            _after_cancel(context.t),
+        )
         return None
     return flow
 
@@ -284,10 +323,16 @@ async def cancel(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None:
         return
+    t = context.t
     if await context.store.flows.delete(user.id):
-        await reply(update, context.t.gettext("Cancelled. Nothing was saved."))
+        await reply(update, t.gettext("Cancelled. Nothing was saved."), _after_cancel(t))
     else:
-        await reply(update, context.t.gettext("There is nothing to cancel."))
+        await reply(update, t.gettext("There is nothing to cancel."), _after_cancel(t))
+
+
+def _after_cancel(t: Translator) -> InlineKeyboardMarkup:
+    """Return the next steps offered when a form closes without saving."""
+    return main_menu(t, (MenuItem.SIGN, MenuItem.HOME))
 
 
 async def on_message(update: Update, context: BotContext) -> None:
@@ -318,7 +363,13 @@ async def on_message(update: Update, context: BotContext) -> None:
         await _show(update, context, flow, edit=False)
         return
     if step is Step.COUNTRY:
-        matches, suggested = search_countries(message.text, t)
+        found = find_country(message.text, t.locale)
+        if found.unique is not None:  # the text names exactly one country: no tap needed
+            await _show(
+                update, context, _advance(flow, country=found.unique, **_FRESH_SEARCH), edit=False
+            )
+            return
+        matches, suggested = list(found.codes), found.suggested
         query = clean_text(message.text, max_length=60).text or "…"
         await _show(
             update,
@@ -337,11 +388,17 @@ async def on_message(update: Update, context: BotContext) -> None:
 
 
 def _advance(flow: Flow, **answers: object) -> Flow:
-    """Move to the next step, or back to the consent screen when reviewing."""
-    step = Step(flow.step)
+    """Move to the step after the one answered, or back to the consent screen when reviewing.
+
+    The intro's "Sign as …" answers the name step, so it moves on to the country.
+    """
+    step = Step.NAME if Step(flow.step) is Step.INTRO else Step(flow.step)
     if flow.data.get("review"):
         return flow.at(Step.CONSENT, **answers)
-    return flow.at(_ORDER[_ORDER.index(step) + 1], **answers)
+    following = _ORDER[_ORDER.index(step) + 1]
+    if following is Step.COUNTRY:
+        answers = {**_FRESH_SEARCH, **answers}  # an earlier search must not show again
+    return flow.at(following, **answers)
 
 
 async def on_button(update: Update, context: BotContext) -> None:
@@ -356,19 +413,24 @@ async def on_button(update: Update, context: BotContext) -> None:
         if await context.store.signatures.get(query.from_user.id) is not None:
             await query.answer(context.t.gettext("You have already signed. Thank you!"))
             return
-        await expired_button(update, context)
+        # A press from a closed form gets the menu in place of its dead buttons; a late
+        # press on the live form (a double tap) only gets the notice.
+        live = flow is not None and flow.token == token
+        await expired_button(update, context, offer_menu=not live)
         return
     step = Step(flow.step)
     t = context.t
     if action == "x":
         await context.store.flows.delete(flow.user_id)
         await query.answer()
-        await reply(update, t.gettext("Cancelled. Nothing was saved."), edit=True)
+        await reply(
+            update, t.gettext("Cancelled. Nothing was saved."), _after_cancel(t), edit=True
+        )
         return
     if action == "back":
         await query.answer()
         previous = _ORDER[max(_ORDER.index(step) - 1, 0)]
-        await _show(update, context, flow.at(previous, review=False), edit=True)
+        await _show(update, context, flow.at(previous, review=False, **_FRESH_SEARCH), edit=True)
         return
     if action == "ok" and step is Step.CONSENT:
         await _sign(update, context, flow)
@@ -388,19 +450,21 @@ def _button_move(
     arg = rest[0] if rest else None
     if step is Step.INTRO and action == "go":
         return flow.at(Step.NAME)
-    if step is Step.NAME and action == "tg":
+    if step in {Step.INTRO, Step.NAME} and action == "tg":
         name = _telegram_name(update)
         return _advance(flow, name=name) if name else None
     if step is Step.COUNTRY and action == "c" and arg in flow.data.get("matches", []):
-        return _advance(flow, country=arg, matches=[], query=None)
+        return _advance(flow, country=arg, **_FRESH_SEARCH)
     if step is Step.ORGANISATION and action == "skip":
         return _advance(flow, organisation=None)
     if step is Step.VISIBILITY and action == "v" and arg in {v.value for v in Visibility}:
         return _advance(flow, visibility=arg)
     if step is Step.CONSENT and action == "u":
         return flow.at(step, updates=not flow.data.get("updates"))
+    if step is Step.CONSENT and action == "read":
+        return flow.at(step, read=not flow.data.get("read"))
     if step is Step.CONSENT and action == "e" and arg in {s.value for s in _ORDER[1:5]}:
-        return flow.at(Step(arg), review=True, matches=[], query=None)
+        return flow.at(Step(arg), review=True, **_FRESH_SEARCH)
     return None
 
 

@@ -18,7 +18,7 @@ from jfa_bot.countries import search_countries
 from jfa_bot.forms import clean_text
 from jfa_bot.handlers.common import expired_button, form_button_args, reply
 from jfa_bot.i18n import Translator
-from jfa_bot.keyboards import Kind, button
+from jfa_bot.keyboards import Kind, MenuItem, button, home_button, main_menu
 from jfa_bot.store import Flow, NewRequest, RequestKind, Usage
 
 __all__ = ["FORM_KINDS", "offer_pack_form", "on_button", "on_message", "webinar"]
@@ -128,9 +128,14 @@ def render(flow: Flow, t: Translator) -> tuple[str, InlineKeyboardMarkup]:
             "erase it at any time: /mydata, /forget."
         )
     )
+    decline = (
+        t.gettext("Don't keep it")
+        if flow.kind == PACK_FORM
+        else t.gettext("No thanks, skip the recording")
+    )
     rows = [
         [_rb(t.gettext("✅ I agree"), flow, "ok")],
-        [_rb(t.gettext("Don't keep it"), flow, "x")],
+        [_rb(decline, flow, "x")],
     ]
     return what, InlineKeyboardMarkup(rows)
 
@@ -162,6 +167,11 @@ def _webinar_link(t: Translator, content: Content) -> str:
     return t.gettext("🎥 Here is the webinar recording:") + f"\n{escape(webinar.url)}"
 
 
+def _next_steps(t: Translator) -> InlineKeyboardMarkup:
+    """Return what to offer after a request: signing, and the menu."""
+    return main_menu(t, (MenuItem.SIGN, MenuItem.HOME))
+
+
 async def webinar(update: Update, context: BotContext) -> None:
     """Give the recording link, after a short request form the first time."""
     user = update.effective_user
@@ -172,7 +182,7 @@ async def webinar(update: Update, context: BotContext) -> None:
     t = context.t
     content: Content = context.bot_data["content"]
     if await context.store.requests.has(user.id, RequestKind.WEBINAR):
-        await reply(update, _webinar_link(t, content))
+        await reply(update, _webinar_link(t, content), _next_steps(t))
         return
     await reply(update, content.resources(t.locale).webinar.intro)
     signature = await context.store.signatures.get(user.id)
@@ -248,7 +258,8 @@ async def on_button(update: Update, context: BotContext) -> None:
         or flow.kind not in FORM_KINDS
         or (flow.token, flow.step) != (token, step_value)
     ):
-        await expired_button(update, context)
+        live = flow is not None and flow.token == token
+        await expired_button(update, context, offer_menu=not live)
         return
     t = context.t
     step = Step(flow.step)
@@ -256,7 +267,15 @@ async def on_button(update: Update, context: BotContext) -> None:
     if action == "x":
         await context.store.flows.delete(flow.user_id)
         await query.answer()
-        await reply(update, t.gettext("All right. Nothing was saved."), edit=True)
+        text = (
+            t.gettext("All right. Nothing was saved.")
+            if flow.kind == PACK_FORM
+            else t.gettext(
+                "All right. Nothing was saved, so the recording's link is not shown. "
+                "You can ask for it again at any time from the menu."
+            )
+        )
+        await reply(update, text, InlineKeyboardMarkup([[home_button(t)]]), edit=True)
         return
     if action == "ok" and step is Step.CONSENT:
         await _save(update, context, flow)
@@ -307,6 +326,13 @@ async def _save(update: Update, context: BotContext, flow: Flow) -> None:
     await query.answer()
     t = context.t
     if kind is RequestKind.WEBINAR:
-        await reply(update, _webinar_link(t, context.bot_data["content"]), edit=True)
+        await reply(
+            update, _webinar_link(t, context.bot_data["content"]), _next_steps(t), edit=True
+        )
     else:
-        await reply(update, t.gettext("Thank you! This helps the campaign a lot."), edit=True)
+        await reply(
+            update,
+            t.gettext("Thank you! This helps the campaign a lot."),
+            _next_steps(t),
+            edit=True,
+        )

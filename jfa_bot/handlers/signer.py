@@ -22,7 +22,7 @@ from jfa_bot.context import BotContext
 from jfa_bot.forms import clean_text
 from jfa_bot.handlers.common import button_args, expired_button, reply
 from jfa_bot.i18n import Translator
-from jfa_bot.keyboards import Kind, button
+from jfa_bot.keyboards import Kind, button, home_button
 from jfa_bot.store import Flow, Signature, Visibility
 
 __all__ = [
@@ -73,6 +73,7 @@ async def thank(update: Update, context: BotContext, signature: Signature) -> No
     rows = [[_share_button(t)]]
     if not await context.store.subscriptions.is_subscribed(signature.user_id):
         rows.append([button(t.gettext("🔔 Get the weekly spotlight"), Kind.SIGNER, "sub")])
+    rows.append([home_button(t)])
     sent = await reply(
         update, text, InlineKeyboardMarkup(rows), edit=update.callback_query is not None
     )
@@ -115,6 +116,12 @@ async def show_status(update: Update, context: BotContext) -> None:
         t.gettext("You signed on {date} as signer #{number}.").format(
             date=signed, number=t.number(signature.number)
         ),
+        "",
+        t.gettext("Name: {name}").format(name=escape(signature.name or "—")),
+        t.gettext("Country: {country}").format(country=escape(t.country_name(signature.country))),
+        t.gettext("Organisation: {organisation}").format(
+            organisation=escape(signature.organisation or "—")
+        ),
         handover_choice_text(t, not withheld),
         t.ngettext(
             "{n} person signed through your link.",
@@ -147,8 +154,10 @@ async def show_status(update: Update, context: BotContext) -> None:
         [button(t.gettext("🏢 Change organisation"), Kind.SIGNER, "org")],
         [_share_button(t)],
         [button(t.gettext("↩️ Withdraw my signature"), Kind.SIGNER, "wd")],
+        [home_button(t)],
     ]
-    await reply(update, "\n".join(lines), InlineKeyboardMarkup(rows))
+    sent = await reply(update, "\n".join(lines), InlineKeyboardMarkup(rows))
+    await remember_named(context, user.id, sent)  # the card shows the name: /forget deletes it
 
 
 def signature_date(signature: Signature) -> dt.date:
@@ -360,15 +369,37 @@ async def on_button(update: Update, context: BotContext) -> None:
         await query.answer(t.gettext("Saved."))
         await reply(update, handover_choice_text(t, True), edit=True)
     elif action == "org":
-        if await store.signatures.get(user_id) is None:
+        signature = await store.signatures.get(user_id)
+        if signature is None:
             await expired_button(update, context)
             return
         await query.answer()
         flow = await store.flows.start(user_id, EDIT_ORG_KIND, "org", {})
-        markup = InlineKeyboardMarkup(
-            [[button(t.gettext("Remove my organisation"), Kind.SIGNER, "org_clear", flow.token)]]
-        )
-        await reply(update, t.gettext("Type the name of your organisation:"), markup)
+        rows = [[button(t.gettext("✖ Cancel"), Kind.SIGNER, "org_keep", flow.token)]]
+        if signature.organisation:
+            current = t.gettext("Your organisation now: {organisation}").format(
+                organisation=escape(signature.organisation)
+            )
+            rows.insert(
+                0,
+                [
+                    button(
+                        t.gettext("Remove my organisation"), Kind.SIGNER, "org_clear", flow.token
+                    )
+                ],
+            )
+        else:
+            current = t.gettext("You signed without an organisation.")
+        prompt = t.gettext("Type the name of your organisation:")
+        await reply(update, f"{current}\n{prompt}", InlineKeyboardMarkup(rows))
+    elif action == "org_keep" and rest:
+        pending = await store.flows.get(user_id)
+        if pending is None or pending.token != rest[0]:
+            await expired_button(update, context, offer_menu=True)
+            return
+        await store.flows.delete(user_id)
+        await query.answer(t.gettext("Nothing was changed."))
+        await show_status(update, context)
     elif action == "org_clear" and rest:
         pending = await store.flows.get(user_id)
         if pending is None or pending.token != rest[0]:
@@ -394,7 +425,12 @@ async def on_button(update: Update, context: BotContext) -> None:
         await _erase_everything(update, context, user_id)
     elif action == "keep":
         await query.answer()
-        await reply(update, t.gettext("Nothing was changed."), edit=True)
+        await reply(
+            update,
+            t.gettext("Nothing was changed."),
+            InlineKeyboardMarkup([[home_button(t)]]),
+            edit=True,
+        )
     elif action == "sub":
         await store.subscriptions.subscribe(user_id, t.locale, SUBSCRIBE_VERSION)
         await query.answer(t.gettext("You will receive the weekly spotlight."))

@@ -12,12 +12,21 @@ from jfa_bot.handlers.common import button_args, expired_button, reply
 from jfa_bot.handlers.resources import content_of
 from jfa_bot.handlers.signer import handover_choice_text
 from jfa_bot.i18n import LANGUAGE_NAMES, Translator
-from jfa_bot.keyboards import Kind, button
+from jfa_bot.keyboards import Kind, button, home_button
 from jfa_bot.spotlight import Post, build_post, current_week
 from jfa_bot.store import Visibility
 from jfa_bot.telegram_html import fits_caption
 
-__all__ = ["on_button", "settings_menu", "show_spotlight", "subscribe", "unsubscribe", "weeks"]
+__all__ = [
+    "on_button",
+    "settings_menu",
+    "show_spotlight",
+    "stop_from_post",
+    "subscribe",
+    "undo_stop",
+    "unsubscribe",
+    "weeks",
+]
 
 SUBSCRIBE_VERSION = "2026-11-1"
 
@@ -134,6 +143,46 @@ async def unsubscribe(update: Update, context: BotContext) -> None:
     )
 
 
+async def stop_from_post(update: Update, context: BotContext) -> None:
+    """Unsubscribe with one tap on a broadcast post, confirm, and offer to undo it."""
+    query = update.callback_query
+    if query is None:
+        return
+    t = context.t
+    if not await context.store.subscriptions.unsubscribe(query.from_user.id):
+        await query.answer(t.gettext("You do not receive these posts any more."))
+        return
+    await query.answer(t.gettext("Stopped."))
+    rows = [
+        [button(t.gettext("↩️ Undo: keep receiving them"), Kind.SPOTLIGHT, "undo")],
+        [home_button(t)],
+    ]
+    await reply(
+        update,
+        t.gettext(
+            "Done: you will no longer receive these posts. Changed your mind? Undo it "
+            "below, or send /subscribe at any time."
+        ),
+        InlineKeyboardMarkup(rows),
+    )
+
+
+async def undo_stop(update: Update, context: BotContext) -> None:
+    """Subscribe again after "stop these posts", editing the confirmation in place."""
+    query = update.callback_query
+    if query is None:
+        return
+    t = context.t
+    await context.store.subscriptions.subscribe(query.from_user.id, t.locale, SUBSCRIBE_VERSION)
+    await query.answer(t.gettext("You will receive the weekly spotlight."))
+    await reply(
+        update,
+        t.gettext("🔔 You will receive these posts again. /unsubscribe stops them."),
+        InlineKeyboardMarkup([[home_button(t)]]),
+        edit=True,
+    )
+
+
 async def settings_menu(update: Update, context: BotContext) -> None:
     """Show language, subscription and name visibility, each one tap to change."""
     user = update.effective_user
@@ -207,5 +256,9 @@ async def on_button(update: Update, context: BotContext) -> None:
     elif action == "unsub":
         await query.answer()
         await unsubscribe(update, context)
+    elif action == "stop":
+        await stop_from_post(update, context)
+    elif action == "undo":
+        await undo_stop(update, context)
     else:
         await expired_button(update, context)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from telegram import Update
 
 from jfa_bot.context import BotContext
+from jfa_bot.handlers import petition
 from jfa_bot.handlers.common import reply
 from jfa_bot.i18n import Translator
 from jfa_bot.keyboards import main_menu
@@ -57,7 +58,11 @@ async def send_welcome(update: Update, context: BotContext) -> None:
 
 
 async def start(update: Update, context: BotContext) -> None:
-    """Greet the user, remember where they came from and show the main menu."""
+    """Greet the user and show the main menu; a share or campaign link opens the petition.
+
+    Whoever follows a link came to sign: they land on the petition with its sign button,
+    one tap from the form, instead of on a menu where they would have to find it.
+    """
     user = update.effective_user
     if user is None:
         return
@@ -66,4 +71,6 @@ async def start(update: Update, context: BotContext) -> None:
         await context.store.users.touch(
             user.id, user.language_code, source=link.source, referrer_code=link.referrer_code
         )
+        await petition.begin(update, context)
+        return
     await send_welcome(update, context)

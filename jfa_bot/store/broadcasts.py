@@ -72,6 +72,8 @@ class BroadcastPost:
     text: str
     photo: str | None = None
     buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    #: The "stop these posts" button (label, callback data), put under the post last.
+    stop: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +238,14 @@ class Broadcasts:
             "SELECT * FROM broadcasts WHERE state = ? ORDER BY id", (state.value,)
         )
         return [Broadcast.from_row(row) for row in rows]
+
+    async def started_since(self, kind: BroadcastKind, moment: str) -> bool:
+        """Tell whether a broadcast of this kind was created at or after `moment` (UTC)."""
+        row = await self._db.fetchone(
+            "SELECT 1 FROM broadcasts WHERE kind = ? AND created_at >= ? LIMIT 1",
+            (kind.value, moment),
+        )
+        return row is not None
 
     async def latest(self, limit: int = 10) -> list[Broadcast]:
         """Return the most recent broadcasts, newest first."""

@@ -44,6 +44,13 @@ class Subscriptions:
             )
         return True
 
+    async def any_since_before(self, moment: str) -> bool:
+        """Tell whether someone subscribed before `moment` (UTC, as stored) is still subscribed."""
+        row = await self._db.fetchone(
+            "SELECT 1 FROM subscriptions WHERE since < ? LIMIT 1", (moment,)
+        )
+        return row is not None
+
     async def is_subscribed(self, user_id: int) -> bool:
         """Tell whether the user receives the weekly spotlight."""
         row = await self._db.fetchone("SELECT 1 FROM subscriptions WHERE user_id = ?", (user_id,))

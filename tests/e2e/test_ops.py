@@ -20,7 +20,7 @@ from jfa_bot.sandbox import BotApiServer
 from jfa_bot.sandbox.state import UpdateType
 from jfa_bot.settings import Settings
 from jfa_bot.store import Store
-from jfa_bot.store.broadcasts import BroadcastKind
+from jfa_bot.store.broadcasts import BroadcastKind, BroadcastState
 from jfa_bot.webhook import webhook_running
 from tests.conftest import ADMIN_ID, BotRunner
 from tests.e2e.test_petition import sign
@@ -262,3 +262,58 @@ async def test_the_container_health_check_asks_the_running_bot(
     # The bot has stopped: nothing answers on that port any more.
     assert await asyncio.to_thread(main, ["health"]) == 1
     assert "unhealthy: the bot does not answer" in capsys.readouterr().err
+
+
+class _BuggySender:
+    """A sender with a bug (not a Telegram error): what kills a broadcast task."""
+
+    async def send(self, chat_id: int, text: str, *, paid: bool) -> None:
+        raise ZeroDivisionError(f"bug while sending to {chat_id}")
+
+
+async def test_organizers_hear_when_a_broadcast_task_dies(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    from jfa_bot.broadcast.engine import BroadcastEngine
+
+    admin = sandbox.user(ADMIN_ID, language_code="en")
+    store = store_of(bot)
+    sandbox.user(4601, language_code="en")
+    await store.users.touch(4601, "en")
+    await store.subscriptions.subscribe(4601, "en", "test")
+    engine: BroadcastEngine = bot.bot_data["engine"]
+    engine.sender = _BuggySender()
+    broadcast, recipients = await store.broadcasts.create(
+        kind=BroadcastKind.CUSTOM, label="x", variants={"en": "hi"}, default_locale="en"
+    )
+    assert recipients == 1
+    engine.start(broadcast.id)
+    [alert] = await admin.wait()
+    assert alert.plain.startswith(f"⚠️ Broadcast {broadcast.id} stopped because of an error")
+    assert "ZeroDivisionError" in alert.plain and "4601" not in alert.plain
+    stopped = await store.broadcasts.get(broadcast.id)
+    assert stopped is not None and stopped.state is BroadcastState.PAUSED
+
+
+async def test_metrics_count_broadcast_sends_by_outcome_and_429s(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    from jfa_bot.broadcast.engine import BroadcastEngine
+
+    store = store_of(bot)
+    for user_id in (4701, 4702, 4703):
+        sandbox.user(user_id, language_code="en")
+        await store.users.touch(user_id, "en")
+        await store.subscriptions.subscribe(user_id, "en", "test")
+    sandbox.faults.blocked = {4703}
+    sandbox.faults.fail_next_429 = 1  # Telegram's flood control, once
+    engine: BroadcastEngine = bot.bot_data["engine"]
+    broadcast, _ = await store.broadcasts.create(
+        kind=BroadcastKind.CUSTOM, label="x", variants={"en": "hi"}, default_locale="en"
+    )
+    engine.start(broadcast.id)
+    await engine.wait(broadcast.id)
+    text = bot.bot_data[OPS_KEY].metrics().decode()
+    assert 'jfa_sends_total{outcome="sent",path="broadcast"} 2.0' in text
+    assert 'jfa_sends_total{outcome="blocked",path="broadcast"} 1.0' in text
+    assert "jfa_telegram_429_total 1.0" in text

@@ -59,7 +59,11 @@ async def signers(sandbox: BotApiServer) -> None:
 
 
 async def export(admin: SimulatedUser, sandbox: BotApiServer, label: str) -> bytes:
-    await admin.ask("/export")
+    await admin.send("/export")
+    # Wait for the menu itself: edits of an earlier export may still be arriving.
+    await sandbox.wait_until(
+        lambda: bool(admin.messages) and admin.last.find_button(label=label) is not None, 10
+    )
     before = len(admin.messages)
     await admin.press(admin.last.find_button(label=label).callback_data)  # type: ignore[union-attr]
     await sandbox.wait_until(

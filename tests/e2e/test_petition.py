@@ -47,11 +47,13 @@ async def sign(
 ) -> ChatMessage:
     """Walk the whole signing form and return the thank-you message."""
     [intro] = await user.ask("/sign")
-    assert data_of(intro, t.gettext("✍️ Sign")).endswith(":intro:go")
-    await press(user, t.gettext("✍️ Sign"))
+    assert data_of(intro, t.gettext("✍️ Sign with another name")).endswith(":intro:go")
+    await press(user, t.gettext("✍️ Sign with another name"))
     await user.ask(name)
-    await user.ask(country_query)
-    await press(user, t.country_name(country))
+    [answer] = await user.ask(country_query)
+    if answer.find_button(label=t.country_name(country)):
+        await press(user, t.country_name(country))
+    # else: the full name was typed, and taken without a tap
     if organisation:
         await user.ask(organisation)
     else:
@@ -136,10 +138,9 @@ async def test_a_double_tap_on_i_agree_keeps_one_signature(
 ) -> None:
     user = sandbox.user(204, first_name="Musa", language_code="en")
     [_intro] = await user.ask("/sign")
-    await press(user, "✍️ Sign")
+    await press(user, "✍️ Sign with another name")
     await user.ask("Musa")
-    await user.ask("Nigeria")
-    await press(user, "Nigeria")
+    await user.ask("Nigeria")  # the full name: taken without a tap
     await press(user, "Skip")
     [consent] = await press(user, "Yes, hand over my name and organisation")
     agree = data_of(consent, "✅ I agree and sign")
@@ -156,7 +157,7 @@ async def test_a_restart_mid_flow_resumes_at_the_same_step(
     sw = Translator.for_locale("sw")
     async with run_bot():
         await user.ask("/sign")
-        await press(user, sw.gettext("✍️ Sign"))
+        await press(user, sw.gettext("✍️ Sign with another name"))
         [country_prompt] = await user.ask("Wanjiru Kamau")
         assert country_prompt.find_button(label=sw.gettext("← Back"))
     async with run_bot() as app:
@@ -319,7 +320,7 @@ async def test_bad_names_are_refused_with_a_reason_and_the_step_is_asked_again(
 ) -> None:
     user = sandbox.user(701, first_name="Q", language_code="en")
     await user.ask("/sign")
-    await press(user, "✍️ Sign")
+    await press(user, "✍️ Sign with another name")
     reason, again = await user.ask(typed, n=2)
     assert reason.plain == EN.gettext(problem)
     assert again.plain.startswith("Step 1 of 5.")
@@ -349,7 +350,7 @@ async def test_unknown_country_gets_suggestions_not_a_dead_end(
 ) -> None:
     user = sandbox.user(703, first_name="R", language_code="en")
     await user.ask("/sign")
-    await press(user, "✍️ Sign")
+    await press(user, "✍️ Sign with another name")
     await user.ask("R")
     [suggest] = await user.ask("Keyna")
     assert suggest.plain.startswith("I could not find “Keyna”. Did you mean one of these?")
@@ -364,7 +365,7 @@ async def test_media_mid_flow_asks_the_step_again(
 ) -> None:
     user = sandbox.user(704, first_name="S", language_code="en")
     await user.ask("/sign")
-    await press(user, "✍️ Sign")
+    await press(user, "✍️ Sign with another name")
     await user.send_sticker()
     hint, again = await user.wait(n=2)
     assert hint.plain == EN.gettext("Please type your answer as text.")
@@ -376,7 +377,7 @@ async def test_stale_buttons_from_an_earlier_step_or_form_are_refused(
 ) -> None:
     user = sandbox.user(705, first_name="T", language_code="en")
     [intro] = await user.ask("/sign")
-    old_sign = data_of(intro, "✍️ Sign")
+    old_sign = data_of(intro, "✍️ Sign with another name")
     await user.tap(old_sign)
     answer = await user.press_raw(old_sign, message_id=intro.message_id)  # earlier step
     assert answer.text == EN.gettext("This button has expired. Please use /start.")
@@ -396,7 +397,7 @@ async def test_an_idle_form_is_closed_and_nothing_is_saved(
     user = sandbox.user(706, first_name="U", language_code="fr")
     fr = Translator.for_locale("fr")
     await user.ask("/sign")
-    await press(user, fr.gettext("✍️ Sign"))
+    await press(user, fr.gettext("✍️ Sign with another name"))
     await user.ask("Ursule")
     store = store_of(bot)
     await store.db.execute("UPDATE flows SET updated_at = '2000-01-01T00:00:00Z'")

@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from jfa_bot.content import SAMPLE_DIR, Content
+from jfa_bot.i18n import Translator
 from jfa_bot.sandbox import BotApiServer, SimulatedUser
 from jfa_bot.sandbox.state import ChatMessage, MessageKind
 from tests.conftest import ADMIN_ID
@@ -100,8 +101,9 @@ async def test_supporters_in_six_languages_read_and_receive_spotlights_without_e
         # The broadcast post is the locale's own, footer and sign button included.
         post = received[locale]
         assert post.plain.startswith(content.spotlights(locale)[week].title)
-        [[sign]] = post.buttons
+        [[sign], [stop]] = post.buttons  # the post's own button, then "stop these posts"
         assert sign.url == f"https://t.me/jfa_test_bot?start=s_week{week}"
+        assert stop.callback_data == "w:stop"
     assert "Sign the petition" in received["en"].plain
 
 
@@ -158,12 +160,25 @@ async def test_a_post_with_an_image_arrives_as_a_photo_with_or_above_its_text(
         broadcast = await newest_broadcast(store_of(app))
         await wait_finished(app, broadcast.id)
         await asyncio.sleep(0.2)
+        for user in subscribers:
+            photo, text = sandbox.messages_in(user.id)[-2:]
+            assert photo.kind is MessageKind.PHOTO and text.kind is MessageKind.TEXT
+            assert "s_week9" in text.plain and text.buttons
+        # 18 subscribers, one image: uploaded once for the broadcast, its file_id reused.
+        assert len(sandbox.store.uploads) - uploads_before == 1
+
+        # Week 10 (English only) fits in a caption: one photo message, buttons under it.
+        await broadcast_week(admin, 10, per_language=1)  # each language previewed
+        async with asyncio.timeout(10):
+            while (second := (await store_of(app).broadcasts.latest(1))[0]).id == broadcast.id:
+                await asyncio.sleep(0.05)
+        await wait_finished(app, second.id)
+        await asyncio.sleep(0.2)
     for user in subscribers:
-        photo, text = sandbox.messages_in(user.id)[-2:]
-        assert photo.kind is MessageKind.PHOTO and text.kind is MessageKind.TEXT
-        assert "s_week9" in text.plain and text.buttons
-    # 18 subscribers, one image: uploaded once for the broadcast, its file_id reused after.
-    assert len(sandbox.store.uploads) - uploads_before <= 1
+        post = sandbox.messages_in(user.id)[-1]
+        assert post.kind is MessageKind.PHOTO
+        assert post.plain.startswith("Week 10: A short one")
+        assert post.buttons[0][0].url == "https://t.me/jfa_test_bot?start=s_week10"
 
 
 async def test_weeks_not_written_yet_are_shown_as_not_published(
@@ -179,3 +194,28 @@ async def test_weeks_not_written_yet_are_shown_as_not_published(
     assert "The others are not published yet." in weeks.plain
     weeks_offered = [b.callback_data.rsplit(":", 1)[-1] for row in weeks.buttons for b in row]
     assert weeks_offered == [str(week) for week in published]
+
+
+async def test_an_untranslated_week_still_speaks_the_subscribers_language_around_it(
+    sandbox: BotApiServer, run_bot: BotRunner, tmp_path: Path
+) -> None:
+    folder = tmp_path / "content"
+    shutil.copytree(SAMPLE_DIR, folder)
+    (folder / "sw" / "spotlights.toml").unlink()  # Swahili has not translated week 9
+    sw = Translator.for_locale("sw")
+    async with run_bot(content_dir=folder) as app:
+        reader = sandbox.user(84_001, language_code="sw")
+        await reader.ask("/subscribe")
+        admin = sandbox.user(ADMIN_ID, language_code="en")
+        await broadcast_week(admin, 9, per_language=1)
+        check = next(m for m in reversed(admin.messages) if "Translation check" in m.plain)
+        assert "Kiswahili: 1 — no translation" in check.plain
+        broadcast = await newest_broadcast(store_of(app))
+        await wait_finished(app, broadcast.id)
+        await asyncio.sleep(0.2)
+    post = sandbox.messages_in(reader.id)[-1]
+    english = Content.load(folder).spotlights("en")[9]
+    assert post.plain.startswith(english.title)  # the post itself, as the organizer confirmed
+    call = sw.gettext("✍️ Sign the petition and share it: {link}").split("{link}")[0]
+    assert call in post.plain and "Sign the petition and share it" not in post.plain
+    assert post.buttons[0][0].text == sw.gettext("✍️ Sign the petition")

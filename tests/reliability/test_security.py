@@ -50,13 +50,12 @@ async def test_html_in_names_and_organisations_is_escaped_wherever_it_is_shown(
 ) -> None:
     user = sandbox.user(401, first_name=TELEGRAM_NAME, language_code="en")
     await user.ask("/sign")
-    [name_step] = await press(user, "✍️ Sign")
+    [name_step] = await press(user, "✍️ Sign with another name")
     assert f"Use “{TELEGRAM_NAME}”" in name_step.button_labels()  # labels are plain text
     await user.ask(NAME)
     [unknown] = await user.ask("<b>Atlantis</b> & co")
     assert "“<b>Atlantis</b> & co”" in unknown.plain
-    await user.ask("Senegal")
-    await press(user, "Senegal")
+    await user.ask("Senegal")  # the full name: taken without a tap
     await user.ask(ORGANISATION)
     [consent] = await press(user, "Yes, hand over my name and organisation")
     assert f"Name: {NAME}\n" in consent.plain
@@ -67,7 +66,13 @@ async def test_html_in_names_and_organisations_is_escaped_wherever_it_is_shown(
     [status] = await user.ask("/sign")
     assert status.plain.startswith("You signed on ")
     [prompt] = await press(user, "🏢 Change organisation")
-    assert prompt.plain == EN.gettext("Type the name of your organisation:")
+    assert prompt.plain == "\n".join(
+        [
+            EN.gettext("Your organisation now: {organisation}").format(organisation=ORGANISATION),
+            EN.gettext("Type the name of your organisation:"),
+        ]
+    )
+    assert f"Organisation: {ORGANISATION}\n" in status.plain  # the signer's card, escaped
     saved, status = await user.ask(NEW_ORGANISATION, n=2)
     assert saved.plain == EN.gettext("Saved.") and status.plain.startswith("You signed on ")
     [_intro, confirm] = await user.ask("/webinar", n=2)
@@ -187,10 +192,9 @@ async def test_a_button_copied_from_another_users_form_acts_on_nobody(
     store = store_of(bot)
     alice = sandbox.user(404, first_name="Alice", language_code="en")
     await alice.ask("/sign")
-    await press(alice, "✍️ Sign")
+    await press(alice, "✍️ Sign with another name")
     await alice.ask("Alice")
-    await alice.ask("Kenya")
-    await press(alice, "Kenya")
+    await alice.ask("Kenya")  # the full name: taken without a tap
     await press(alice, "Skip")
     [consent] = await press(alice, "Yes, hand over my name and organisation")
     alices_form = await store.flows.get(404)

@@ -55,7 +55,7 @@ async def test_a_cancelled_form_leaves_no_typed_name_on_disk(
 ) -> None:
     user = sandbox.user(3002, language_code="en")
     await user.ask("/sign")
-    await press(user, EN.gettext("✍️ Sign"))
+    await press(user, EN.gettext("✍️ Sign with another name"))
     await user.ask(NAME)
     assert on_disk(bot_settings.db_path, NAME)  # the form keeps the typed name meanwhile
     [cancelled] = await user.ask("/cancel")
@@ -68,7 +68,7 @@ async def test_an_idle_form_dropped_by_the_job_leaves_no_typed_name_on_disk(
 ) -> None:
     user = sandbox.user(3003, language_code="en")
     await user.ask("/sign")
-    await press(user, EN.gettext("✍️ Sign"))
+    await press(user, EN.gettext("✍️ Sign with another name"))
     await user.ask(NAME)
     await store_of(bot).db.execute("UPDATE flows SET updated_at = '2000-01-01T00:00:00Z'")
     [job] = bot.job_queue.get_jobs_by_name("close-idle-forms")  # type: ignore[union-attr]

@@ -146,3 +146,19 @@ def test_weeks_not_written_yet_are_noted_and_later_weeks_refused(content: Path) 
     path = content / "en" / "spotlights.toml"
     line = edit(path, "number = 9\n", "number = 11\n")
     assert check_content(content) == [f"{path}:{line}: week number must be a whole number 1-10"]
+
+
+def test_the_schedule_sends_only_a_week_that_has_a_post() -> None:
+    import datetime as dt
+
+    from jfa_bot.spotlight import current_week, scheduled_week
+
+    content = Content.load(None)
+    start = dt.date(2026, 9, 7)
+    week_9 = start + dt.timedelta(weeks=8, days=3)
+    week_10 = start + dt.timedelta(weeks=9)
+    assert scheduled_week(content, start, week_9) == 9
+    assert scheduled_week(content, start, week_10) is None  # not week 9 again
+    assert scheduled_week(content, start, start) is None
+    # /spotlight, by contrast, keeps showing the latest published week.
+    assert current_week(start, week_10, content.spotlights("en")) == 9

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections import Counter
 
@@ -167,7 +168,7 @@ async def test_after_a_crash_only_the_batch_in_flight_is_sent_again(store: Store
     assert (await store.broadcasts.progress(broadcast.id)).count(DeliveryState.SENT) == 30
 
 
-async def test_pause_and_cancel_stop_between_batches(store: Store) -> None:
+async def test_pause_and_cancel_stop_within_the_batch_in_flight(store: Store) -> None:
     await subscribers(store, range(1, 51))
     fake = FakeTelegram()
     eng = engine(store, fake, in_flight=5, rate=20)
@@ -178,10 +179,16 @@ async def test_pause_and_cancel_stop_between_batches(store: Store) -> None:
         default_locale="en",
     )
     eng.start(broadcast.id)
+    async with asyncio.timeout(10):
+        while len(fake.delivered) < 7:
+            await asyncio.sleep(0.01)
     assert await eng.pause(broadcast.id)
+    at_pause = len(fake.delivered)
     await eng.wait(broadcast.id)
     paused = await store.broadcasts.progress(broadcast.id)
-    assert 0 < paused.remaining < 50
+    assert len(fake.delivered) <= at_pause + 5  # at most the batch in flight
+    assert paused.count(DeliveryState.SENT) == len(fake.delivered)
+    assert paused.remaining == 50 - len(fake.delivered)  # the unsent are pending again
     assert await eng.resume(broadcast.id)
     assert await eng.cancel(broadcast.id)
     await eng.wait(broadcast.id)

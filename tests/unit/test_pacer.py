@@ -1,30 +1,55 @@
-"""The pacer's ceilings hold exactly, on a virtual clock (no real waiting, no timing)."""
+"""The pacer's ceilings hold as Telegram counts them (arrivals), on a virtual clock.
+
+No real waiting and no timing: a virtual clock moves only when every task sleeps, and
+each send arrives at a random moment between its start and its answer, as on a network.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
+import random
 from collections.abc import Iterable
 
 import pytest
 
-from jfa_bot.broadcast.pacer import CHAT_GAP, Pacer
+from jfa_bot.broadcast import pacer as pacer_module
+from jfa_bot.broadcast.pacer import Pacer
 
 
 class VirtualTime:
-    """A clock that only moves when someone sleeps."""
+    """A clock that jumps to the next sleeper's wake-up once every task is asleep."""
 
     def __init__(self) -> None:
         self.now = 0.0
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+        self._driver: asyncio.Task[None] | None = None
 
     def clock(self) -> float:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
-        self.now += max(seconds, 0.0)
-        await asyncio.sleep(0)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (self.now + max(seconds, 0.0), next(self._seq), future))
+        if self._driver is None or self._driver.done():
+            self._driver = asyncio.create_task(self._drive())
+        await future
+
+    async def _drive(self) -> None:
+        while self._sleepers:
+            for _ in range(50):  # let every runnable task reach its next sleep
+                await asyncio.sleep(0)
+            if not self._sleepers:
+                return
+            wake, _, future = heapq.heappop(self._sleepers)
+            self.now = max(self.now, wake)
+            if not future.done():
+                future.set_result(None)
 
 
-def most_in_any_window(times: Iterable[float], window: float) -> int:
+def most_in_any_window(times: Iterable[float], window: float = 1.0) -> int:
     ordered = sorted(times)
     best, start = 0, 0
     for end, at in enumerate(ordered):
@@ -34,79 +59,163 @@ def most_in_any_window(times: Iterable[float], window: float) -> int:
     return best
 
 
-def pacer(vt: VirtualTime, rate: int, **kwargs: object) -> Pacer:
-    return Pacer(rate, clock=vt.clock, sleep=vt.sleep, **kwargs)  # type: ignore[arg-type]
+def make(vt: VirtualTime, rate: int, **kwargs: object) -> Pacer:
+    return Pacer(rate, clock=vt.clock, sleep=vt.sleep, wait_out_restart=False, **kwargs)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("rate", [1, 7, 25, 30])
-async def test_never_more_than_the_rate_in_any_window(rate: int) -> None:
+class Network:
+    """Sends that arrive somewhere between their start and their answer."""
+
+    def __init__(self, vt: VirtualTime, pacer: Pacer, seed: int = 1, latency: float = 0.2):
+        self.vt, self.pacer = vt, pacer
+        self.rng = random.Random(seed)
+        self.latency = latency
+        self.arrivals: list[float] = []
+        self.by_chat: dict[int, list[float]] = {}
+        self.order: list[str] = []
+
+    async def send(self, chat: int | None, *, broadcast: bool = True, label: str = "") -> None:
+        async with self.pacer.slot(chat, broadcast=broadcast):
+            self.order.append(label)
+            round_trip = self.rng.uniform(0.0, self.latency)
+            uplink = self.rng.uniform(0.0, round_trip)
+            await self.vt.sleep(uplink)
+            self.arrivals.append(self.vt.now)
+            if chat is not None:
+                self.by_chat.setdefault(chat, []).append(self.vt.now)
+            await self.vt.sleep(round_trip - uplink)
+
+
+@pytest.mark.parametrize("rate", [1, 7, 30])
+async def test_never_more_than_the_limit_arrive_in_any_second(rate: int) -> None:
     vt = VirtualTime()
-    p = pacer(vt, rate)
-    starts = []
-    for user in range(rate * 10):
-        await p.acquire(user)
-        starts.append(vt.now)
-    assert most_in_any_window(starts, p.window) == rate
-    # and it does not crawl: the whole run takes about ten windows
-    assert vt.now <= 10 * p.window
+    net = Network(vt, make(vt, rate, limit=rate))
+    await asyncio.gather(*(net.send(user) for user in range(rate * 8)))
+    assert len(net.arrivals) == rate * 8
+    assert most_in_any_window(net.arrivals) <= rate
+    # and it does not crawl: each window costs at most one round trip more
+    assert vt.now <= 8 * (1.0 + net.latency) + 1.0
 
 
-async def test_one_send_per_chat_per_second() -> None:
+async def test_one_message_per_chat_per_second_for_replies_and_broadcasts() -> None:
     vt = VirtualTime()
-    p = pacer(vt, 30)
-    await p.acquire(42)
-    first = vt.now
-    await p.acquire(42)
-    assert vt.now - first >= CHAT_GAP
+    net = Network(vt, make(vt, 30))
+    sends = [net.send(42, broadcast=n % 2 == 0) for n in range(6)]
+    await asyncio.gather(*sends, *(net.send(100 + n) for n in range(20)))
+    assert most_in_any_window(net.by_chat[42]) == 1
+    assert len(net.by_chat[42]) == 6
 
 
-async def test_retry_after_pauses_every_later_slot() -> None:
+async def test_a_chat_waiting_for_its_second_does_not_hold_up_other_chats() -> None:
     vt = VirtualTime()
-    p = pacer(vt, 30)
-    await p.acquire(1)
-    p.pause(5)
-    await p.acquire(2)
-    assert vt.now >= 5
+    net = Network(vt, make(vt, 30), latency=0.0)
+    await net.send(1, broadcast=False, label="first")
+    await asyncio.gather(
+        net.send(1, broadcast=False, label="same chat"),
+        net.send(2, broadcast=False, label="other chat"),
+    )
+    assert net.order == ["first", "other chat", "same chat"]
 
 
-async def test_replies_keep_headroom_while_a_broadcast_saturates_its_rate() -> None:
+async def test_replies_take_a_free_slot_before_waiting_broadcast_sends() -> None:
     vt = VirtualTime()
-    p = pacer(vt, 25, limit=30)
-    for user in range(25):
-        await p.acquire(user)  # the broadcast's whole second
-    before = vt.now
-    for _ in range(5):
-        await p.acquire(None, broadcast=False)  # replies: no wait at all
-    assert vt.now == before
-    await p.acquire(None, broadcast=False)  # the 31st send in the window must wait
-    assert vt.now > before
+    pacer = make(vt, 30, limit=30)
+    net = Network(vt, pacer, latency=0.05)
+
+    async def reply_later(n: int) -> None:
+        await vt.sleep(0.5)
+        await net.send(10_000 + n, broadcast=False, label="reply")
+
+    await asyncio.gather(
+        *(net.send(user, label="broadcast") for user in range(120)),
+        *(reply_later(n) for n in range(5)),
+    )
+    assert most_in_any_window(net.arrivals) <= 30
+    # The replies came while 90 broadcast sends were waiting: they went right after the
+    # first window, before any of those.
+    first_reply = net.order.index("reply")
+    assert first_reply <= 30 + 1
+    assert net.order[first_reply : first_reply + 5] == ["reply"] * 5
 
 
-async def test_broadcast_and_replies_together_stay_under_the_limit() -> None:
+async def test_a_broadcast_alone_uses_the_whole_limit() -> None:
     vt = VirtualTime()
-    p = pacer(vt, 25, limit=30)
-    starts: list[float] = []
-
-    async def broadcast() -> None:
-        for user in range(200):
-            await p.acquire(user)
-            starts.append(vt.now)
-
-    async def replies() -> None:
-        for _ in range(60):
-            await p.acquire(None, broadcast=False)
-            starts.append(vt.now)
-            await vt.sleep(0.05)
-
-    await asyncio.gather(broadcast(), replies())
-    assert most_in_any_window(starts, p.window) <= 30
+    pacer = make(vt, 30, limit=30)
+    net = Network(vt, pacer, latency=0.0)
+    await asyncio.gather(*(net.send(user) for user in range(300)))
+    assert most_in_any_window(net.arrivals) == 30
+    assert vt.now < 10.1
 
 
-async def test_paid_broadcasts_have_their_own_ceiling() -> None:
+async def test_a_429_from_one_chat_delays_that_chat_only() -> None:
     vt = VirtualTime()
-    p = pacer(vt, 1000, limit=30, paid=True)
-    for user in range(1000):
-        await p.acquire(user)
+    pacer = make(vt, 30)
+    net = Network(vt, pacer, latency=0.0)
+    await net.send(5, broadcast=False)
+    assert pacer.retry_after(5, 10) is False
+    await net.send(6, broadcast=False)
+    assert vt.now < 1.0  # the other chat went at once
+    await net.send(5, broadcast=False)
+    assert vt.now >= 10.0
+    assert pacer.chat_delays == 1 and pacer.global_pauses == 0
+
+
+async def test_a_429_while_the_window_is_full_pauses_every_send() -> None:
+    vt = VirtualTime()
+    pacer = make(vt, 3, limit=3)
+    net = Network(vt, pacer, latency=0.0)
+    for user in range(3):
+        await net.send(user)
+    assert pacer.retry_after(2, 5) is True
+    await net.send(99)
+    assert vt.now >= 5.0
+    assert pacer.global_pauses == 1
+
+
+async def test_429s_from_two_chats_in_one_window_pause_every_send() -> None:
+    vt = VirtualTime()
+    pacer = make(vt, 30)
+    assert pacer.retry_after(1, 3) is False
+    assert pacer.retry_after(2, 3) is True
+    net = Network(vt, pacer, latency=0.0)
+    await net.send(77)
+    assert vt.now >= 3.0
+
+
+async def test_paid_broadcasts_have_their_own_pool_and_replies_keep_the_free_limit() -> None:
+    vt = VirtualTime()
+    pacer = make(vt, 1000, limit=30, paid=True)
+    net = Network(vt, pacer, latency=0.0)
+    await asyncio.gather(*(net.send(user) for user in range(1000)))
     assert vt.now == 0.0  # 1,000 in the first window, none held back by the free limit
-    await p.acquire(5000)
-    assert vt.now >= p.window - 1e-9
+    replies = Network(vt, pacer, latency=0.0)
+    await asyncio.gather(*(replies.send(5000 + n, broadcast=False) for n in range(40)))
+    assert most_in_any_window(replies.arrivals) <= 30
+    assert most_in_any_window(net.arrivals + replies.arrivals) <= 1000
+
+
+async def test_an_unpaid_broadcast_on_a_paid_bot_keeps_the_free_limit() -> None:
+    vt = VirtualTime()
+    pacer = make(vt, 1000, limit=30, paid=True)
+    arrivals: list[float] = []
+
+    async def send(user: int) -> None:
+        async with pacer.slot(user, paid=False):
+            arrivals.append(vt.now)
+
+    await asyncio.gather(*(send(user) for user in range(90)))
+    assert most_in_any_window(arrivals) <= 30
+
+
+async def test_a_restarted_process_waits_out_the_last_window_before_sending(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A killed predecessor's last sends can arrive up to a window after it died, which
+    # was before this process started 0.2 s ago: the first send waits the remaining 0.8 s.
+    monkeypatch.setattr(pacer_module, "_process_age", lambda: 0.2)
+    vt = VirtualTime()
+    pacer = Pacer(30, clock=vt.clock, sleep=vt.sleep)
+    await Network(vt, pacer, latency=0.0).send(1)
+    assert vt.now >= 0.8
+    real_age = pacer_module._process_age()
+    assert real_age is not None and real_age > 0

@@ -95,3 +95,14 @@ async def test_stats_leave_out_sections_with_nothing_in_them(store: Store, local
     text = stats_text(t, await collect_stats(store, dt.UTC))
     assert t.gettext("<b>Top countries</b>") in text
     assert t.gettext("<b>Requests by country</b>") not in text
+
+
+async def test_the_first_and_last_days_are_drawn_whole(store: Store) -> None:
+    import matplotlib.dates as mdates
+
+    figure = build_chart(Translator.for_locale("en"), await thirty_days(store), TODAY)
+    FigureCanvasAgg(figure).draw()
+    low, high = figure.axes[0].get_xlim()
+    first_day = TODAY - dt.timedelta(days=29)
+    assert low <= mdates.date2num(first_day) - 0.4  # each bar is 0.8 of a day wide
+    assert high >= mdates.date2num(TODAY) + 0.4
