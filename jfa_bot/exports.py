@@ -39,6 +39,20 @@ SIGNATURE_COLUMNS = (
     "source",
 )
 Progress = Callable[[int], Awaitable[None]]
+HANDOVER_README = """\
+What this pack holds
+
+summary.csv: the number of signatures, in total and by country. This is what is
+handed over for every signer.
+
+<country>.csv: the names and organisations of the signers from that country who said
+yes, before signing (or later, on a screen of its own), to exactly this question: may
+we hand your name and organisation to governments, in a list of signers from your
+country? Signers who said no are only in the counts: their name and organisation are
+in no file of this pack.
+
+Cells that a spreadsheet would run as a formula start with an apostrophe.
+"""
 
 
 def safe_cell(value: object) -> object:
@@ -146,6 +160,7 @@ def _zip(summary: io.StringIO, per_country: dict[str, io.StringIO]) -> bytes:
     """Return the hand-over archive (runs in a worker thread)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("README.txt", HANDOVER_README.encode("utf-8"))
         archive.writestr("summary.csv", summary.getvalue().encode("utf-8"))
         for country, text in sorted(per_country.items()):
             archive.writestr(f"{country}.csv", text.getvalue().encode("utf-8"))

@@ -142,7 +142,7 @@ async def test_exports_match_the_database_and_never_hold_withheld_names(
     pack = zipfile.ZipFile(
         io.BytesIO(await export(admin, sandbox, "🗂 Hand-over pack by country (ZIP)"))
     )
-    assert sorted(pack.namelist()) == ["EG.csv", "KE.csv", "summary.csv"]
+    assert sorted(pack.namelist()) == ["EG.csv", "KE.csv", "README.txt", "summary.csv"]
     kenya = list(csv.DictReader(io.StringIO(pack.read("KE.csv").decode("utf-8-sig"))))
     assert [r["name"] for r in kenya] == ["Amina Yusuf"]
     summary = {

@@ -74,10 +74,14 @@ async def test_a_broadcast_killed_by_a_locked_database_is_marked_logged_and_repo
     # error again (it did: the test errored in teardown).
 
 
-async def test_a_broadcast_that_fails_to_start_keeps_the_organizers_draft(
-    sandbox: BotApiServer, bot: JfaApplication, bot_settings: Settings
+async def test_a_broadcast_that_fails_in_its_fan_out_keeps_the_organizers_draft(
+    sandbox: BotApiServer, bot: JfaApplication
 ) -> None:
     store = store_of(bot)
+    for user_id in (8101, 8102):
+        sandbox.user(user_id)
+        await store.users.touch(user_id, "en")
+        await store.subscriptions.subscribe(user_id, "en", "v")
     admin = sandbox.user(ADMIN_ID, first_name="Org", language_code="en")
     await admin.ask("/broadcast")
     await admin.tap("a:custom")
@@ -94,15 +98,16 @@ async def test_a_broadcast_that_fails_to_start_keeps_the_organizers_draft(
         for b in row
         if b.callback_data and b.callback_data.startswith("a:go:")
     )
-    other = _lock(bot_settings.db_path)
-    try:
-        await admin.press(go)
-        await settle(sandbox, bot, timeout=30)
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
+    # A fault inside the fan-out, in the real database file: writing the outbox fails.
+    await store.db.execute(
+        "CREATE TRIGGER fan_out_fails BEFORE INSERT ON deliveries "
+        "BEGIN SELECT RAISE(ABORT, 'simulated failure in the fan-out'); END"
+    )
+    await admin.press(go)
+    await settle(sandbox, bot)
     assert await store.db.scalar("SELECT COUNT(*) FROM broadcasts") == 0
     assert await store.flows.get(ADMIN_ID) == draft  # nothing lost: press it again
+    await store.db.execute("DROP TRIGGER fan_out_fails")
     await admin.press(go)
     await settle(sandbox, bot)
     assert await store.db.scalar("SELECT COUNT(*) FROM broadcasts") == 1
