@@ -277,7 +277,7 @@ async def broadcast_alone(
             env: dict[str, str] = {}
             if paid:
                 server.faults.paid_limit = 1000
-                env = {"JFA_PAID_BROADCAST": "true", "JFA_BROADCAST_IN_FLIGHT": "300"}
+                env = {"JFA_PAID_BROADCAST": "true", "JFA_BROADCAST_IN_FLIGHT": "500"}
             server.reset_stats()
             async with bot_process(server, db, **env) as pid:
 

@@ -12,7 +12,9 @@ opened, so it was counted when that last send took its slot. The price is the ro
 trip: at 80 ms the most it allows is limit / 1.08 per second (measured in benchmarks/).
 
 - **Priorities**: a reply takes a free slot before any waiting broadcast send; broadcasts
-  take every slot replies leave (`broadcast_rate` is only a ceiling for broadcasts).
+  take every slot replies leave (`broadcast_rate` is only a ceiling for broadcasts), evenly
+  spaced (one every window / limit) rather than in bursts, so slots keep freeing up and a
+  reply during a broadcast waits for the next one, a fraction of a second.
 - **Per chat**: the same rule with `chat_burst` (1 by default: one message per chat per
   second, as Telegram documents), for every kind of send. A send waiting for its chat
   never holds up a send to another chat.
@@ -171,6 +173,7 @@ class Pacer:
         self._global_lock = asyncio.Lock()
         self._broadcast_lock = asyncio.Lock()
         self._last_429: tuple[int | None, float] | None = None
+        self._next_broadcast = 0.0  # the earliest start of the next broadcast send
         self.replies_waiting = 0
         # Counters for metrics (read them; never reset).
         self.sends = 0
@@ -281,11 +284,18 @@ class Pacer:
                     wait = self._paused_until - now
                     for pool in pools:
                         wait = max(wait, pool.wait(now, self.window))
+                    if broadcast:
+                        # Evenly spaced, never in bursts: slots then free up one by one,
+                        # so a reply waits a fraction of a second for the next, not a window.
+                        wait = max(wait, self._next_broadcast - now)
                     if broadcast and wait <= 0 and self.replies_waiting:
                         wait = _YIELD  # replies first: let them take this slot
                     if wait <= 0:
                         break
                     await self._sleep(wait)
+                if broadcast:
+                    spacing = self.window / min(pool.limit for pool in pools)
+                    self._next_broadcast = max(self._next_broadcast, now - spacing) + spacing
                 taken = (*pools, chat_pool) if chat_pool is not None else pools
                 for pool in taken:
                     pool.in_flight += 1
