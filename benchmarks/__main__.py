@@ -14,14 +14,20 @@ import asyncio
 import datetime as dt
 import logging
 
-from benchmarks import bench_broadcast, bench_countries, bench_ops, bench_signing
+from benchmarks import (
+    bench_broadcast,
+    bench_countries,
+    bench_ops,
+    bench_realpath,
+    bench_signing,
+)
 from benchmarks.common import HERE, Result, table, versions
 
 
 async def _all(quick: bool) -> list[Result]:
-    results = await bench_signing.run(quick)
-    results += await bench_broadcast.free_tier(600 if quick else 3000)
-    results.append(await bench_broadcast.paid_tier(5000 if quick else 20000))
+    # The real path first (own process, real HTTP, latency, limits): the rows of issue 14.
+    results = await bench_realpath.run(quick)
+    results += await bench_signing.run(quick)
     results.append(bench_broadcast.memory(10_000, 100_000 if quick else 1_000_000))
     results.append(await bench_broadcast.cold_start())
     results += bench_countries.run()

@@ -8,6 +8,7 @@ at once (the files themselves are built in memory; a million rows is tens of meg
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -103,10 +104,12 @@ async def signatures_csv(store: Store, progress: Progress = _noop) -> bytes:
     writer.writerow(SIGNATURE_COLUMNS)
     done = 0
     async for page in store.signatures.iterate():
-        writer.writerows(_safe_row(_row(signature)) for signature in page)
+        # Formatting a page (country names, escaping) is CPU work: off the event loop.
+        rows = [_safe_row(_row(signature)) for signature in page]
+        await asyncio.to_thread(writer.writerows, rows)
         done += len(page)
         await progress(done)
-    return out.getvalue().encode("utf-8")
+    return await asyncio.to_thread(lambda: out.getvalue().encode("utf-8"))
 
 
 async def handover_zip(store: Store, progress: Progress = _noop) -> bytes:
@@ -149,6 +152,12 @@ async def handover_zip(store: Store, progress: Progress = _noop) -> bytes:
         writer.writerow(
             _safe_row((country, _country_name(country), count, shown, withheld[country]))
         )
+    # Compressing every country's list is the slow part: off the event loop.
+    return await asyncio.to_thread(_zip, summary, per_country)
+
+
+def _zip(summary: io.StringIO, per_country: dict[str, io.StringIO]) -> bytes:
+    """Return the hand-over archive (runs in a worker thread)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("README.txt", HANDOVER_README.encode("utf-8"))

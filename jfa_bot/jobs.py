@@ -11,7 +11,7 @@ from jfa_bot.context import BotContext, translator_for_user
 from jfa_bot.handlers.petition import timed_out_text
 from jfa_bot.i18n import Translator
 from jfa_bot.keyboards import MenuItem, main_menu
-from jfa_bot.store.broadcasts import BroadcastKind
+from jfa_bot.store.broadcasts import BroadcastKind, BroadcastState
 
 __all__ = [
     "announce_milestones",
@@ -139,12 +139,18 @@ async def _send_weekly_spotlight(context: BotContext, *, missed: dt.datetime | N
 
 
 async def announce_milestones(context: BotContext) -> None:
-    """Broadcast each milestone crossed, exactly once."""
+    """Broadcast each milestone crossed, exactly once, and never during another broadcast.
+
+    An automatic post waits (this job runs every minute) until no broadcast is running:
+    two at once would share the rate and double the time each takes. One at a time.
+    """
     from jfa_bot.handlers.admin import start_broadcast
 
     store = context.store
     settings = context.settings
-    for threshold in await store.signatures.unannounced_milestones():
+    if await store.broadcasts.in_state(BroadcastState.RUNNING):
+        return
+    for threshold in (await store.signatures.unannounced_milestones())[:1]:
         if not await store.signatures.mark_announced(threshold):
             continue
         link = f"https://t.me/{context.bot.username}?start=s_milestone"

@@ -61,7 +61,9 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 @pytest.fixture
 async def sandbox() -> AsyncIterator[BotApiServer]:
     """Start the Telegram stand-in on a free loopback port."""
-    async with BotApiServer(token=TEST_TOKEN, bot_username="jfa_test_bot") as server:
+    async with BotApiServer(
+        token=TEST_TOKEN, bot_username="jfa_test_bot", latency=(0, 0)
+    ) as server:
         yield server
 
 

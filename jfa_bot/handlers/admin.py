@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import MessageLimit
 
 from jfa_bot.broadcast.engine import BroadcastEngine
 from jfa_bot.broadcast.progress import ProgressReporter, state_name
@@ -125,10 +126,14 @@ async def _preview(update: Update, context: BotContext, draft: Flow) -> None:
         return
     extras: dict[str, dict[str, Any]] = draft.data.get("extras", {})
     for locale, text in variants.items():
-        await chat.send_message(
-            t.gettext("Preview — {language}:").format(language=LANGUAGE_NAMES[locale])
-        )
-        await _send_preview(context, chat.id, text, extras.get(locale, {}))
+        header = t.gettext("Preview — {language}:").format(language=LANGUAGE_NAMES[locale])
+        extra = extras.get(locale, {})
+        if not extra.get("photo") and len(header) + 2 + len(text) <= MessageLimit.MAX_TEXT_LENGTH:
+            # One message instead of two: Telegram allows one message per chat per second.
+            await _send_preview(context, chat.id, f"{header}\n\n{text}", extra)
+            continue
+        await chat.send_message(header)
+        await _send_preview(context, chat.id, text, extra)
     counts = await context.store.broadcasts.subscribers_by_locale(settings.default_locale)
     total = sum(counts.values())
     default_name = LANGUAGE_NAMES[settings.default_locale]

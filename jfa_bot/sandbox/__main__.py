@@ -15,8 +15,14 @@ from jfa_bot.sandbox.server import BotApiServer
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    server = BotApiServer(token=args.token, port=args.port, auto_chats=args.auto_chats)
+    server = BotApiServer(
+        token=args.token,
+        port=args.port,
+        auto_chats=args.auto_chats,
+        latency=(args.latency_ms / 1000, args.jitter_ms / 1000),
+    )
     server.faults.flood_limit = args.flood_limit
+    server.faults.paid_limit = args.paid_limit
     server.faults.per_chat_limit = args.per_chat_limit
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -42,6 +48,11 @@ def main() -> None:
     parser.add_argument("--auto-chats", action="store_true", help="accept any private chat id")
     parser.add_argument("--flood-limit", type=int, default=None)
     parser.add_argument("--per-chat-limit", action="store_true")
+    parser.add_argument(
+        "--paid-limit", type=int, default=None, help="sends/s with allow_paid_broadcast"
+    )
+    parser.add_argument("--latency-ms", type=float, default=80.0, help="round trip (0: off)")
+    parser.add_argument("--jitter-ms", type=float, default=40.0, help="± on the round trip")
     asyncio.run(_serve(parser.parse_args()))
 
 

@@ -26,16 +26,18 @@ class FaultGate:
         self.faults = Faults()
         self.stats = Stats()
         self._stopping = stopping
-        self._window: deque[float] = deque()
+        self._window: deque[float] = deque()  # free-tier sends
+        self._paid_window: deque[float] = deque()  # every send (the paid tier's limit)
         self._last_chat_send: dict[int, float] = {}
 
     def reset(self) -> None:
         """Clear the counters and the flood windows."""
         self.stats = Stats()
         self._window.clear()
+        self._paid_window.clear()
         self._last_chat_send.clear()
 
-    async def before(self, method: str, chat_id: int | None) -> None:
+    async def before(self, method: str, chat_id: int | None, *, paid: bool = False) -> None:
         """Hang, fail or refuse a call as the switches say (raise ApiError to refuse)."""
         faults = self.faults
         if not faults.applies_to(method):
@@ -57,24 +59,29 @@ class FaultGate:
         if chat_id is not None and chat_id in faults.blocked:
             self.stats.forbidden += 1
             raise ApiError(403, "Forbidden: bot was blocked by the user")
-        self._check_flood(chat_id)
+        self._check_flood(chat_id, paid)
 
-    def after(self, method: str, chat_id: int | None) -> None:
+    def after(self, method: str, chat_id: int | None, *, paid: bool = False) -> None:
         """Count an accepted send call."""
         if method not in SEND_METHODS:
             return
         now = time.monotonic()
-        self._window.append(now)
+        if not paid:
+            self._window.append(now)
+        self._paid_window.append(now)
         self.stats.send_times.append(now)
         if chat_id is not None:
             self._last_chat_send[chat_id] = now
 
-    def _check_flood(self, chat_id: int | None) -> None:
+    def _check_flood(self, chat_id: int | None, paid: bool) -> None:
         now = time.monotonic()
-        while self._window and self._window[0] <= now - 1.0:
-            self._window.popleft()
+        for window in (self._window, self._paid_window):
+            while window and window[0] <= now - 1.0:
+                window.popleft()
         limit = self.faults.flood_limit
-        too_many = limit is not None and len(self._window) >= limit
+        too_many = not paid and limit is not None and len(self._window) >= limit
+        paid_limit = self.faults.paid_limit
+        too_many = too_many or (paid_limit is not None and len(self._paid_window) >= paid_limit)
         if self.faults.per_chat_limit and chat_id is not None and chat_id > 0:
             last = self._last_chat_send.get(chat_id)
             too_many = too_many or (last is not None and now - last < 1.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from jfa_bot.sandbox.client import SimulatedUser
 
 HOST = "127.0.0.1"
+#: Bot API round trip like real Telegram from most hosts: 80 ms ± 40 ms.
+REAL_LATENCY = (0.08, 0.04)
 Handler = Callable[[Params, dict[str, Upload]], Awaitable[Any]]
 
 
@@ -49,7 +52,12 @@ class BotApiServer:
         bot_first_name: str = "JFA Test Bot",
         port: int = 0,
         auto_chats: bool = False,
+        latency: tuple[float, float] | None = None,
     ) -> None:
+        """Serve as `token`; `latency` is (round trip, ± jitter), REAL_LATENCY by default.
+
+        Pass `latency=(0, 0)` where a test only checks behaviour (the tests' fixture does).
+        """
         prefix = token.split(":", 1)[0]
         if not prefix.isdigit() or ":" not in token:
             raise ValueError("token must look like '<digits>:<secret>'")
@@ -79,6 +87,8 @@ class BotApiServer:
         self._cond = asyncio.Condition()
         self._stopping = asyncio.Event()
         self._gate = FaultGate(self._stopping)
+        self._gate.faults.latency, self._gate.faults.jitter = latency or REAL_LATENCY
+        self._rng = random.Random()  # noqa: S311 - network jitter, not a secret
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._webhook_queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -277,6 +287,7 @@ class BotApiServer:
             method = request.match_info["method"]
             name, handler = self._methods.get(method.lower(), (method, None))
             params, files = await read_params(request)
+            await self._travel()  # the call is on its way: it arrives half a round trip later
             summary = dict(params)
             for key, (filename, data, _) in files.items():
                 summary[key] = {"filename": filename, "size": len(data)}
@@ -288,10 +299,17 @@ class BotApiServer:
             status = 200
         except ApiError as error:
             body, status = error.payload(), error.code
-        if self.faults.latency > 0:
-            await asyncio.sleep(self.faults.latency)
+        await self._travel()  # and the answer takes the other half back
         await self._notify()
         return web.json_response(body, status=status)
+
+    async def _travel(self) -> None:
+        """Sleep half of one round trip (latency ± jitter), if latency is on."""
+        faults = self.faults
+        if faults.latency <= 0:
+            return
+        jitter = self._rng.uniform(-faults.jitter, faults.jitter) if faults.jitter else 0.0
+        await asyncio.sleep(max(0.0, faults.latency + jitter) / 2)
 
     async def _handle_file(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
@@ -306,9 +324,10 @@ class BotApiServer:
         self, name: str, handler: Handler, params: Params, files: dict[str, Upload]
     ) -> Any:
         chat_id = chat_id_of(params)
-        await self._gate.before(name, chat_id)
+        paid = str(params.get("allow_paid_broadcast", "")).lower() in ("true", "1")
+        await self._gate.before(name, chat_id, paid=paid)
         result = await handler(params, files)
-        self._gate.after(name, chat_id)
+        self._gate.after(name, chat_id, paid=paid)
         return result
 
     # -- webhook -------------------------------------------------------------------------

@@ -187,8 +187,14 @@ class WebhookConfig:
 class Faults:
     """Mutable fault switches; change them at any time during a test or benchmark."""
 
+    #: Round trip added to every call (seconds), half before the call arrives and half
+    #: after, varied uniformly by ±`jitter`: like real Telegram, arrivals come later than
+    #: starts and out of order. BotApiServer turns on REAL_LATENCY unless told otherwise.
     latency: float = 0.0
+    jitter: float = 0.0
     flood_limit: int | None = None
+    #: With `allow_paid_broadcast`, the overall limit (all sends count; default off).
+    paid_limit: int | None = None
     per_chat_limit: bool = False
     retry_after: int = 1
     blocked: set[int] = field(default_factory=set)

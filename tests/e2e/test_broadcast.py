@@ -65,7 +65,7 @@ async def compose(admin: SimulatedUser, variants: dict[str, str]) -> None:
             for b in row
             if b.text == "👀 Preview and check"
         ),
-        n=len(variants) * 2 + 1,
+        n=len(variants) + 1,  # each preview is one message: its header and the post
     )
 
 

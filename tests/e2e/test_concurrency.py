@@ -13,6 +13,7 @@ from jfa_bot.app import PROCESSOR_KEY, JfaApplication
 from jfa_bot.i18n import Translator
 from jfa_bot.processing import OrderedUpdateProcessor
 from jfa_bot.sandbox import BotApiServer, SimulatedUser
+from jfa_bot.store.broadcasts import BroadcastKind, BroadcastState
 from tests.e2e.conftest import BotRunner
 from tests.e2e.test_petition import data_of, press, sign, store_of
 
@@ -129,3 +130,31 @@ async def test_a_flooder_is_asked_once_to_slow_down_and_others_are_still_answere
         assert len(texts) < 50  # the excess was dropped, not answered
         assert processor.dropped >= 150
         assert processor.floods == 1
+
+
+async def test_a_milestone_reached_during_a_broadcast_is_announced_after_it(
+    sandbox: BotApiServer, run_bot: BotRunner
+) -> None:
+    async with run_bot(milestones=(1,)) as app:
+        store = store_of(app)
+        # A broadcast is running (created as the organizer's would be; sent elsewhere).
+        running, _ = await store.broadcasts.create(
+            kind=BroadcastKind.CUSTOM,
+            label="Week 9",
+            variants={"en": "Week 9"},
+            default_locale="en",
+            paid=False,
+            created_by=None,
+            report_chat_id=None,
+        )
+        await sign(
+            sandbox.user(7400, language_code="en"), name="M", country_query="Fiji", country="FJ"
+        )
+        [job] = app.job_queue.get_jobs_by_name("announce-milestones")  # type: ignore[union-attr]
+        await job.run(app)
+        kinds = [b.kind for b in await store.broadcasts.in_state(BroadcastState.RUNNING)]
+        assert kinds == [BroadcastKind.CUSTOM]  # the announcement waits
+        assert await store.signatures.unannounced_milestones() == [1]
+        await store.broadcasts.set_state(running.id, BroadcastState.DONE)
+        await job.run(app)
+        assert await store.signatures.unannounced_milestones() == []

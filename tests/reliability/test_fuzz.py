@@ -479,7 +479,7 @@ class FuzzBot:
 
     async def start(self) -> None:
         self.sandbox = await self._stack.enter_async_context(
-            BotApiServer(token=TEST_TOKEN, bot_username=BOT_USERNAME)
+            BotApiServer(token=TEST_TOKEN, bot_username=BOT_USERNAME, latency=(0, 0))
         )
         self.sandbox.group(GROUP_ID, title="Defenders <network>")
         self.sandbox.store.add_chat(ChatInfo(CHANNEL_ID, "channel", title="JFA news"))

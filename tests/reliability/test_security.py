@@ -109,7 +109,7 @@ async def organizer_at_work(sandbox: BotApiServer, bot: JfaApplication) -> dict[
     await admin.ask("/broadcast")
     await admin.tap("a:custom")
     [menu] = await admin.ask("Hello <b>everyone</b>")
-    await admin.tap(labelled(menu, "👀 Preview and check"), n=3)  # title, preview, check
+    await admin.tap(labelled(menu, "👀 Preview and check"), n=2)  # titled preview, check
     store = store_of(bot)
     draft = await store.flows.get(ADMIN_ID)
     assert draft is not None and draft.kind == "broadcast_draft"

@@ -21,7 +21,7 @@ TOKEN = "123456:TEST-token"
 
 @pytest.fixture
 async def server() -> AsyncIterator[BotApiServer]:
-    async with BotApiServer(token=TOKEN, bot_username="jfa_test_bot") as srv:
+    async with BotApiServer(token=TOKEN, bot_username="jfa_test_bot", latency=(0, 0)) as srv:
         yield srv
 
 
@@ -295,6 +295,35 @@ async def test_per_chat_limit(
     await bot.send_message(2, "b")
     with pytest.raises(RetryAfter):
         await bot.send_message(1, "c")
+
+
+async def test_paid_limit_counts_every_send_and_spares_paid_ones_the_free_limit(
+    server: BotApiServer, bot: telegram.Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    for chat in range(1, 6):
+        server.user(chat)
+    server.faults.flood_limit = 1
+    server.faults.paid_limit = 3
+    await bot.send_message(1, "free")
+    await bot.send_message(2, "paid", allow_paid_broadcast=True)  # past the free limit
+    await bot.send_message(3, "paid", allow_paid_broadcast=True)
+    with pytest.raises(RetryAfter):
+        await bot.send_message(4, "paid", allow_paid_broadcast=True)  # the 4th of 3
+    with pytest.raises(RetryAfter):
+        await bot.send_message(5, "free")
+    assert server.stats.sends == 3
+
+
+async def test_the_stand_in_answers_like_real_telegram_unless_told_otherwise() -> None:
+    async with BotApiServer(token=TOKEN) as real_like:
+        faults = real_like.faults
+        assert (faults.latency, faults.jitter) == (0.08, 0.04)
+        user = real_like.user(1)
+        bot = telegram.Bot(TOKEN, base_url=real_like.base_url)
+        async with bot:
+            await bot.send_message(1, "hello")
+        assert user.last.text == "hello"
 
 
 async def test_blocked_user_is_forbidden(server: BotApiServer, bot: telegram.Bot) -> None:

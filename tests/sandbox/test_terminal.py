@@ -56,7 +56,7 @@ async def tiny_bot(server: BotApiServer) -> None:
 
 async def run_chat(lines: str) -> str:
     output = io.StringIO()
-    async with BotApiServer(token=TOKEN) as server:
+    async with BotApiServer(token=TOKEN, latency=(0, 0)) as server:
         user = server.user(1001, first_name="Amina", language_code="en")
         bot_task = asyncio.create_task(tiny_bot(server))
         try:
