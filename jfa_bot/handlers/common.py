@@ -33,12 +33,15 @@ async def remember_user(update: Update, context: BotContext) -> None:
     """Record the user as seen and pick their language before any handler runs.
 
     Only someone who uses the bot in a private chat is recorded: joining a group, reacting
-    there, adding the bot to a group or typing an inline query creates no row about them.
+    there, adding the bot to a group, typing an inline query or blocking the bot creates
+    no row about them.
     """
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    if not is_private(update):
+    if not is_private(update) or update.my_chat_member is not None:
+        # Blocking or unblocking the bot is not using it: after /forget, a block must
+        # not bring back a row about the person.
         known = await context.store.users.get(user.id)
         context.use_locale(known.locale if known else None, user.language_code)
         return

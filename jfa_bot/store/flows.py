@@ -53,6 +53,9 @@ class Flows:
     async def start(self, user_id: int, kind: str, step: str, data: dict[str, Any]) -> Flow:
         """Begin a form, replacing any earlier one, with a fresh token for its buttons."""
         flow = Flow(user_id, kind, secrets.token_hex(3), step, dict(data), None, utc_now())
+        # A form being replaced may hold a typed name: dropping it is an erasure.
+        async with self._db.erasing("form replaced") as conn:
+            await conn.execute("DELETE FROM flows WHERE user_id = ? AND data != '{}'", (user_id,))
         await self._db.execute(
             "INSERT OR REPLACE INTO flows (user_id, kind, token, step, data, message_id, "
             "updated_at) VALUES (?, ?, ?, ?, ?, NULL, ?)",

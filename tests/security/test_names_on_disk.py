@@ -233,3 +233,17 @@ async def test_an_erasure_blocked_past_its_wait_is_finished_by_the_periodic_job(
     await job.run(bot)
     assert await store.db.pending_erasures() == 0
     assert on_disk(bot_settings.db_path, NAME, ORGANISATION) == {}
+
+
+async def test_a_form_replaced_by_another_leaves_no_typed_name_on_disk(
+    sandbox: BotApiServer, bot: JfaApplication, bot_settings: Settings
+) -> None:
+    user = sandbox.user(3009, language_code="en")
+    await user.ask("/sign")
+    await press(user, EN.gettext("✍️ Sign with another name"))
+    await user.ask(NAME)
+    assert on_disk(bot_settings.db_path, NAME)
+    await user.ask("/webinar", n=2)  # its form replaces the signing form and its answers
+    flow = await store_of(bot).flows.get(3009)
+    assert flow is not None and flow.kind != "sign"
+    assert on_disk(bot_settings.db_path, NAME) == {}

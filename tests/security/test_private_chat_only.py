@@ -73,3 +73,29 @@ async def test_an_organizer_export_button_pressed_in_a_group_posts_nothing_there
     await admin.press(label=EN.gettext("📄 Signatures (CSV)"))
     await admin.quiet()
     assert len(sandbox.uploads) == uploads + 1
+
+
+async def test_blocking_the_bot_after_forget_brings_back_no_row(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    from tests.security.conftest import press
+
+    user = sandbox.user(7005, language_code="en")
+    await user.ask("/start")
+    await user.ask("/forget")
+    await press(user, EN.gettext("Yes, erase everything"))
+    store = store_of(bot)
+    assert await store.users.get(7005) is None
+    bot_user = {"id": 1, "is_bot": True, "first_name": "JFA", "username": "jfa_test_bot"}
+    await sandbox.inject(
+        UpdateType.MY_CHAT_MEMBER,
+        {
+            "chat": {"id": 7005, "type": "private", "first_name": "Test"},
+            "from": user.to_json(),
+            "date": int(time.time()),
+            "old_chat_member": {"status": "member", "user": bot_user},
+            "new_chat_member": {"status": "kicked", "user": bot_user, "until_date": 0},
+        },
+    )
+    await settle(sandbox, bot)
+    assert await store.users.get(7005) is None
