@@ -1,6 +1,6 @@
 """Run every benchmark, print the table and write benchmarks/RESULTS.md.
 
-    python -m benchmarks            # the full run (about 4 minutes on 2 cores)
+    python -m benchmarks            # the full run (about 20 minutes on 2 cores)
     python -m benchmarks --quick    # smaller sizes, for a quick look
 
 Each figure is reported with a baseline measured in the same run, as a ratio, against
@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import datetime as dt
 import logging
+import os
 
 from benchmarks import (
     bench_broadcast,
@@ -35,22 +36,34 @@ async def _all(quick: bool) -> list[Result]:
     return results
 
 
+def _load(values: tuple[float, float, float]) -> str:
+    return "/".join(f"{v:.2f}" for v in values)
+
+
 def main() -> None:
     """Run the benchmarks and write the report."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    started, load_before = dt.datetime.now(dt.UTC), os.getloadavg()
     results = asyncio.run(_all(args.quick))
+    load_after = os.getloadavg()
     report = table(results)
     print(report)
     command = "python -m benchmarks" + (" --quick" if args.quick else "")
-    (HERE / "RESULTS.md").write_text(
+    path = HERE / "RESULTS.md"
+    # Sections measured separately (## headings, each dated) are kept below the table.
+    previous = path.read_text(encoding="utf-8") if path.exists() else ""
+    kept = previous[previous.index("\n## ") :] if "\n## " in previous else ""
+    path.write_text(
         "# Benchmark results\n\n"
-        f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC\n"
+        f"- date: {started:%Y-%m-%d %H:%M}–{dt.datetime.now(dt.UTC):%H:%M} UTC\n"
         f"- machine: {versions()}\n"
+        f"- load average (1/5/15 min) at the start: {_load(load_before)}, at the end: "
+        f"{_load(load_after)}; the machine is shared with other engineers running tests\n"
         f"- command: `{command}` (from the repository root, after `pip install -e .`)\n\n"
-        f"{report}\n",
+        f"{report}\n{kept}",
         encoding="utf-8",
     )
     met = sum(r.met for r in results)
