@@ -53,6 +53,8 @@ WINDOW = 1.002
 # Back-compatible names.
 DEFAULT_WINDOW = WINDOW
 CHAT_GAP = WINDOW
+# Broadcast sends a spaced pacer may send at once to make up for a gap.
+_CATCH_UP = 6
 # While replies wait for a slot, a broadcast send looks again this often.
 _YIELD = 0.005
 # Endpoints that put a message in a chat and so count against Telegram's limits.
@@ -295,7 +297,10 @@ class Pacer:
                     await self._sleep(wait)
                 if broadcast:
                     spacing = self.window / min(pool.limit for pool in pools)
-                    self._next_broadcast = max(self._next_broadcast, now - spacing) + spacing
+                    # Catch up at most a few slots after a gap (the engine waits for each
+                    # batch's last answer): a short burst, never a window's worth.
+                    floor = now - _CATCH_UP * spacing
+                    self._next_broadcast = max(self._next_broadcast, floor) + spacing
                 taken = (*pools, chat_pool) if chat_pool is not None else pools
                 for pool in taken:
                     pool.in_flight += 1
