@@ -2,14 +2,21 @@
 
 Telegram counts a message when it *arrives*, and we cannot see that moment; we can see
 when a send starts (it arrives later) and when its answer comes back (it arrived
-earlier). So a send occupies its slot from its start until one window after its answer:
+earlier). So a send occupies its slot from its start until one window after the latest
+moment it can have arrived:
 
-    a new send may start when (sends in flight) + (answers in the last window) < limit.
+    a new send may start when (sends in flight) + (arrivals possible in the last window) < limit.
 
-This is exact, not a margin: for any one-second window of arrivals, take the send in it
-that started last; every other one started before it and was answered after the window
-opened, so it was counted when that last send took its slot. The price is the round
-trip: at 80 ms the most it allows is limit / 1.08 per second (measured in benchmarks/).
+For any one-second window of arrivals, take the send in it that started last; every other
+one started before it and could still arrive in the window, so it was counted when that
+last send took its slot.
+
+The latest possible arrival is the answer minus the shortest round trip seen (less a
+5 ms margin, and only once 100 round trips were seen; before that, the answer itself):
+whatever the way out took beyond its own minimum, the whole round trip took at least as
+much beyond the shortest one. Counting to the answer would cost a whole round trip per
+window (at 80 ms, limit / 1.08 per second); this costs only the round trip's jitter
+(measured in benchmarks/RESULTS.md, with Telegram's own count of arrivals in the stand-in).
 
 - **Priorities**: a reply takes a free slot before any waiting broadcast send; broadcasts
   take every slot replies leave (`broadcast_rate` is only a ceiling for broadcasts), evenly
@@ -48,8 +55,13 @@ __all__ = ["PACED", "SEND_ENDPOINTS", "Pacer", "PacingRateLimiter"]
 
 log = logging.getLogger(__name__)
 
-#: Telegram's window. Exact (see the module docstring), plus 2 ms for timer granularity.
+#: Telegram's window, plus 2 ms for timer granularity.
 WINDOW = 1.002
+#: Taken off the shortest round trip seen before it counts (see `_latest_arrival`): the
+#: shortest seen can exceed the true minimum of the way out and back by a little.
+RTT_MARGIN = 0.005
+#: Round trips seen before the shortest of them is trusted (until then, count to answers).
+RTT_SAMPLES = 100
 # Back-compatible names.
 DEFAULT_WINDOW = WINDOW
 CHAT_GAP = WINDOW
@@ -123,12 +135,13 @@ class _Chat:
 class Slot:
     """One send's place; `done()` records its answer (call it exactly once, pass or fail)."""
 
-    __slots__ = ("_finished", "_pacer", "_pools")
+    __slots__ = ("_finished", "_pacer", "_pools", "_started")
 
     def __init__(self, pacer: Pacer, pools: tuple[_Pool, ...]) -> None:
         self._pacer = pacer
         self._pools = pools
         self._finished = False
+        self._started = pacer._clock()
 
     def done(self) -> None:
         """Record that Telegram answered this send (it has arrived by now)."""
@@ -136,9 +149,10 @@ class Slot:
             return
         self._finished = True
         now = self._pacer._clock()
+        latest_arrival = self._pacer._latest_arrival(now - self._started, now)
         for pool in self._pools:
             pool.in_flight -= 1
-            pool.answered.append(now)
+            pool.answered.append(latest_arrival)
 
 
 class Pacer:
@@ -177,6 +191,8 @@ class Pacer:
         self._last_429: tuple[int | None, float] | None = None
         self._next_broadcast = 0.0  # the earliest start of the next broadcast send
         self.replies_waiting = 0
+        self._rtt_floor: float | None = None  # the shortest round trip seen
+        self._answers = 0
         # Counters for metrics (read them; never reset).
         self.sends = 0
         self.reply_sends = 0
@@ -190,6 +206,20 @@ class Pacer:
             now = clock()
             age = _process_age()
             self._paused_until = now + window if age is None else now - age + window
+
+    def _latest_arrival(self, round_trip: float, answered: float) -> float:
+        """Return the latest moment a send answered now can have arrived (see the docstring).
+
+        Whatever the way out took beyond its own minimum, the round trip took at least as
+        much beyond the shortest round trip: the send arrived by `answered - floor`.
+        """
+        self._answers += 1
+        floor = self._rtt_floor
+        if floor is None or round_trip < floor:
+            floor = self._rtt_floor = round_trip
+        if self._answers < RTT_SAMPLES:
+            return answered  # too few round trips to know the shortest: count to the answer
+        return answered - max(0.0, floor - RTT_MARGIN)
 
     # -- 429s ------------------------------------------------------------------------------
     def pause(self, seconds: float) -> None:
