@@ -298,6 +298,9 @@ async def broadcast_alone(
                 span = times[-1] - times[0] if len(times) > 1 else 0.0
                 minimum = math.ceil(len(times) / limit) - 1
                 run.extra["rate"] = limit * minimum / span if span else 0.0
+                # Sends spaced evenly at exactly the limit score (N-1)/N windows on that
+                # burst measure; the sustained rate is the plain one: arrivals per second.
+                run.extra["sustained"] = (len(times) - 1) / span if span else 0.0
                 return run
 
 

@@ -249,34 +249,47 @@ class BroadcastEngine:
         run = _Run(broadcast, self._verified.setdefault(broadcast_id, set()))
         bound = self.config.in_flight
         chunk = max(1, bound // 4)
-        tasks: dict[asyncio.Task[Outcome | None], Claimed] = {}
+        # Finished sends report here; the loop records whatever has finished in one go.
+        finished: asyncio.Queue[tuple[Claimed, Outcome | None]] = asyncio.Queue()
+        tasks: set[asyncio.Task[None]] = set()
         exhausted = False
         last_report = time.monotonic()
+
+        async def deliver(claimed: Claimed) -> None:
+            outcome = None
+            try:
+                outcome = await self._deliver(run, claimed, stats)
+            finally:
+                finished.put_nowait((claimed, outcome))
+
         try:
             while True:
                 running = not run.abort.is_set() and broadcast_id not in self._halted
-                if running and not exhausted and bound - len(tasks) >= chunk:
+                room = bound - len(tasks) - finished.qsize()  # claimed and not recorded
+                if running and not exhausted and room >= chunk:
                     current = await store.broadcasts.get(broadcast_id)
                     if current is None or current.state is not BroadcastState.RUNNING:
                         self._halted.add(broadcast_id)  # stopped elsewhere: finish up
                         continue
-                    batch = await store.broadcasts.claim(broadcast_id, bound - len(tasks))
+                    batch = await store.broadcasts.claim(broadcast_id, room)
                     exhausted = not batch
                     for claimed in batch:
-                        task = asyncio.create_task(self._deliver(run, claimed, stats))
-                        tasks[task] = claimed
+                        task = asyncio.create_task(deliver(claimed))
+                        tasks.add(task)
+                        task.add_done_callback(tasks.discard)
                     if batch:
                         continue
-                if not tasks:
+                if not tasks and finished.empty():
                     break
-                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-                outcomes = []
-                for task in done:
-                    claimed = tasks.pop(task)
-                    # A send that never began (a pause, a cancel, a refused message) goes
-                    # back to the queue: it is pending, neither sent nor failed.
-                    outcome = task.result() or Outcome(claimed.user_id, DeliveryState.PENDING)
-                    outcomes.append(outcome)
+                done = [await finished.get()]
+                while not finished.empty():
+                    done.append(finished.get_nowait())
+                # A send that never began (a pause, a cancel, a refused message) goes back
+                # to the queue: it is pending, neither sent nor failed.
+                outcomes = [
+                    outcome or Outcome(claimed.user_id, DeliveryState.PENDING)
+                    for claimed, outcome in done
+                ]
                 await store.broadcasts.record(broadcast_id, outcomes)
                 self.outcomes.update(
                     o.state.value for o in outcomes if o.state is not DeliveryState.PENDING

@@ -65,8 +65,9 @@ RTT_SAMPLES = 100
 # Back-compatible names.
 DEFAULT_WINDOW = WINDOW
 CHAT_GAP = WINDOW
-# Broadcast sends a spaced pacer may send at once to make up for a gap.
-_CATCH_UP = 6
+# How far behind its spacing a broadcast may catch up after a late wake-up or a gap:
+# 6 sends at 30/s; at 1,000/s (paid), 200, as the event loop can lag a few milliseconds.
+_CATCH_UP = 0.2
 # While replies wait for a slot, a broadcast send looks again this often.
 _YIELD = 0.005
 # Endpoints that put a message in a chat and so count against Telegram's limits.
@@ -329,7 +330,7 @@ class Pacer:
                     spacing = self.window / min(pool.limit for pool in pools)
                     # Catch up at most a few slots after a gap (the engine waits for each
                     # batch's last answer): a short burst, never a window's worth.
-                    floor = now - _CATCH_UP * spacing
+                    floor = now - _CATCH_UP
                     self._next_broadcast = max(self._next_broadcast, floor) + spacing
                 taken = (*pools, chat_pool) if chat_pool is not None else pools
                 for pool in taken:
