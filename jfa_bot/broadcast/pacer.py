@@ -114,10 +114,10 @@ class _Pool:
         while answered and answered[0] <= now - window:
             answered.popleft()
 
-    def wait(self, now: float, window: float) -> float:
-        """Return how long until this pool has room (inf: only an answer can free it)."""
+    def wait(self, now: float, window: float, reserve: int = 0) -> float:
+        """Return how long until this pool has room beyond `reserve` free slots."""
         self.trim(now, window)
-        over = self.in_flight + len(self.answered) - self.limit
+        over = self.in_flight + len(self.answered) - (self.limit - reserve)
         if over < 0:
             return 0.0
         if over < len(self.answered):
@@ -193,6 +193,7 @@ class Pacer:
         self._next_broadcast = 0.0  # the earliest start of the next broadcast send
         self.replies_waiting = 0
         self._rtt_floor: float | None = None  # the shortest round trip seen
+        self._reply_starts: deque[float] = deque()  # replies started lately (the reserve)
         self._answers = 0
         # Counters for metrics (read them; never reset).
         self.sends = 0
@@ -221,6 +222,19 @@ class Pacer:
         if self._answers < RTT_SAMPLES:
             return answered  # too few round trips to know the shortest: count to the answer
         return answered - max(0.0, floor - RTT_MARGIN)
+
+    def _reply_reserve(self, now: float) -> int:
+        """Return the free slots a broadcast leaves for replies: as many as came lately.
+
+        Replies always take a free slot first, but a burst of them would still wait for
+        slots a busy broadcast holds; with people talking, the broadcast leaves as many
+        slots as replies started in the last two windows (at most a third of the limit),
+        and none when nobody talks.
+        """
+        starts = self._reply_starts
+        while starts and starts[0] <= now - 2 * self.window:
+            starts.popleft()
+        return min(len(starts), self.limit // 3)
 
     # -- 429s ------------------------------------------------------------------------------
     def pause(self, seconds: float) -> None:
@@ -315,8 +329,10 @@ class Pacer:
                 while True:
                     now = self._clock()
                     wait = self._paused_until - now
+                    reserve = self._reply_reserve(now) if broadcast else 0
                     for pool in pools:
-                        wait = max(wait, pool.wait(now, self.window))
+                        held = reserve if pool is self._free else 0
+                        wait = max(wait, pool.wait(now, self.window, held))
                     if broadcast:
                         # Evenly spaced, never in bursts: slots then free up one by one,
                         # so a reply waits a fraction of a second for the next, not a window.
@@ -343,6 +359,8 @@ class Pacer:
             self.broadcast_sends += 1
         else:
             self.reply_sends += 1
+            self._reply_starts.append(now)
+            self._reply_reserve(now)  # trims: memory of two windows' replies
         return Slot(self, taken)
 
     @asynccontextmanager
