@@ -227,14 +227,16 @@ class Pacer:
         """Return the free slots a broadcast leaves for replies: as many as came lately.
 
         Replies always take a free slot first, but a burst of them would still wait for
-        slots a busy broadcast holds; with people talking, the broadcast leaves as many
-        slots as replies started in the last two windows (at most a third of the limit),
+        slots a busy broadcast holds, one expiry each; with people talking, the broadcast
+        leaves as many slots free as replies started in the last two windows, at most a
+        tenth of the limit (3 of 30: with 50 people talking, a larger reserve bought little
+        latency and cost the broadcast a quarter of its pace, see benchmarks/RESULTS.md),
         and none when nobody talks.
         """
         starts = self._reply_starts
         while starts and starts[0] <= now - 2 * self.window:
             starts.popleft()
-        return min(len(starts), self.limit // 3)
+        return min(len(starts), self.limit // 10)
 
     # -- 429s ------------------------------------------------------------------------------
     def pause(self, seconds: float) -> None:
