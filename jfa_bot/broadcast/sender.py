@@ -128,6 +128,7 @@ class LeanSender:
         self._request = request or AiohttpRequest(connections, read_timeout=timeout)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._photo_ids: dict[str, str] = {}  # image path -> Telegram file_id
+        self._uploads: dict[str, asyncio.Lock] = {}  # image path -> its first upload
         # Chats that got a post's photo but not yet its text (bounded: a retry comes soon).
         self._photo_only: collections.OrderedDict[int, str] = collections.OrderedDict()
 
@@ -177,14 +178,23 @@ class LeanSender:
 
     async def _send_photo(self, path: str, payload: dict[str, object]) -> None:
         file_id = self._photo_ids.get(path)
-        if file_id is not None:
-            try:
-                await self._call("sendPhoto", {**payload, "photo": file_id})
-                return
-            except BadRequest as error:
-                if "file identifier" not in error.message.lower():
-                    raise
-                self._photo_ids.pop(path, None)  # Telegram forgot it: upload again
+        if file_id is None:
+            # Each language's first post goes out at the same time: one uploads the image,
+            # the others wait for its file_id.
+            async with self._uploads.setdefault(path, asyncio.Lock()):
+                file_id = self._photo_ids.get(path)
+                if file_id is None:
+                    await self._upload(path, payload)
+                    return
+        try:
+            await self._call("sendPhoto", {**payload, "photo": file_id})
+        except BadRequest as error:
+            if "file identifier" not in error.message.lower():
+                raise
+            self._photo_ids.pop(path, None)  # Telegram forgot it: upload again
+            await self._upload(path, payload)
+
+    async def _upload(self, path: str, payload: dict[str, object]) -> None:
         form = aiohttp.FormData()
         for key, value in payload.items():
             form.add_field(key, value if isinstance(value, str) else json.dumps(value))
