@@ -141,7 +141,7 @@ def render(
             "signers from your country? Only if you say yes."
         )
         rows = [
-            [_pb(t.gettext("No, count me only"), flow, "v", Visibility.WITHHELD.value)],
+            [_pb(t.gettext("No, only count my signature"), flow, "v", Visibility.WITHHELD.value)],
             [
                 _pb(
                     t.gettext("Yes, hand over my name and organisation"),
