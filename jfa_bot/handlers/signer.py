@@ -272,7 +272,9 @@ async def _ask_public(update: Update, context: BotContext) -> None:
         "You can take them off again at any time."
     )
     yes = t.gettext("Yes, hand over my name and organisation")
-    await _confirm(update, context, question, yes, "pub_yes", t.gettext("No, count me only"))
+    await _confirm(
+        update, context, question, yes, "pub_yes", t.gettext("No, only count my signature")
+    )
 
 
 async def mydata(update: Update, context: BotContext) -> None:

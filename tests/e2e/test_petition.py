@@ -58,7 +58,9 @@ async def sign(
         await user.ask(organisation)
     else:
         await press(user, t.gettext("Skip"))
-    choice = "No, count me only" if withheld else "Yes, hand over my name and organisation"
+    choice = (
+        "No, only count my signature" if withheld else "Yes, hand over my name and organisation"
+    )
     await press(user, t.gettext(choice))
     if updates:
         [_consent] = await press(user, t.gettext("☐ Send me the weekly spotlight"))
