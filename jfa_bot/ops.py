@@ -231,11 +231,16 @@ class OpsState:
             if cached is not None and time.monotonic() - cached[1] < COUNT_TTL:
                 return cached[0]
             today = dt.datetime.now(self.settings.zone).date().isoformat()
-            counts = await self.store.signatures.counts(today, top=1000)
+            # Public: a country with a lone signer (and when it changed) can name them.
+            counts = await self.store.signatures.counts(
+                today, top=1000, min_count=self.settings.public_country_min
+            )
+            listed = dict(counts.top)
             body = json.dumps(
                 {
                     "total": counts.total,
-                    "countries": dict(counts.top),
+                    "countries": listed,
+                    "other_countries": counts.total - sum(listed.values()),
                     "today": counts.today,
                     "updated_at": _iso(time.time()),
                 },

@@ -132,3 +132,54 @@ async def test_a_replayed_update_is_processed_once(
     welcomes = [m for m in sandbox.messages_in(user.id) if m.plain.startswith("Justice For All")]
     assert len(welcomes) == 2
     assert webhook.replayed == 2
+
+
+async def post_update(server: WebhookServer, body: dict[str, object]) -> int:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"http://127.0.0.1:{server.port}{server.path}",
+            json=body,
+            headers={SECRET_HEADER: SECRET},
+        ) as response,
+    ):
+        return response.status
+
+
+async def test_an_update_replayed_after_many_newer_ones_is_still_refused(
+    webhook: WebhookServer, sandbox: BotApiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A captured update (say, from a proxy's log) replayed once the memory of recent ids
+    # has moved on must not sign, erase or answer again. A small memory makes it quick.
+    monkeypatch.setattr("jfa_bot.webhook.RECENT_UPDATES", 4)
+    victim = sandbox.user(5201, language_code="en")
+    assert await post_update(webhook, start_update(600_000, victim.id)) == 200
+    await victim.wait(1)
+    for n in range(1, 7):  # newer updates from other people push it out of memory
+        other = sandbox.user(5210 + n, language_code="en")
+        assert await post_update(webhook, start_update(600_000 + n, other.id)) == 200
+        await other.wait(1)
+    assert await post_update(webhook, start_update(600_000, victim.id)) == 200
+    await victim.quiet(0.5)
+    welcomes = [m for m in sandbox.messages_in(victim.id) if m.plain.startswith("Justice For All")]
+    assert len(welcomes) == 1
+    assert webhook.replayed == 1
+
+
+async def test_after_a_silent_week_a_lower_update_id_is_accepted(
+    webhook: WebhookServer, sandbox: BotApiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Telegram picks the next update_id at random after a week without updates: the
+    # floor that refuses old ids must not refuse the first real update after the silence.
+    monkeypatch.setattr("jfa_bot.webhook.RECENT_UPDATES", 2)
+    person = sandbox.user(5301, language_code="en")
+    for n in range(5):
+        assert await post_update(webhook, start_update(700_000 + n, person.id)) == 200
+        await person.wait(1)
+    now = webhook.clock()
+    webhook.clock = lambda: now + 8 * 24 * 3600.0
+    assert await post_update(webhook, start_update(12_345, person.id)) == 200
+    await person.wait(1)
+    welcomes = [m for m in sandbox.messages_in(person.id) if m.plain.startswith("Justice For All")]
+    assert len(welcomes) == 6
+    assert webhook.replayed == 0
