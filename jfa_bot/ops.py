@@ -37,7 +37,14 @@ if TYPE_CHECKING:
     from jfa_bot.broadcast.engine import BroadcastEngine
     from jfa_bot.broadcast.pacer import Pacer, PacingRateLimiter
 
-__all__ = ["OpsServer", "OpsState", "quick_check_file"]
+__all__ = [
+    "BODY_TIMEOUT",
+    "IDLE_TIMEOUT",
+    "OpsServer",
+    "OpsState",
+    "make_runner",
+    "quick_check_file",
+]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +53,12 @@ INTEGRITY_EVERY = 6 * 3600.0  # seconds between two integrity checks
 INTEGRITY_FIRST = 60.0  # the first one, after start-up has settled
 COUNT_TTL = 5.0  # /count.json is rebuilt at most this often
 PROGRESS_EVERY = 30.0  # broadcast progress is read this often while one runs
+#: Seconds a connection may stay open without sending a whole request (aiohttp's default
+#: is an hour: thousands of half-sent requests would use up the file descriptors the bot
+#: needs for Telegram and SQLite). Read at start-up.
+IDLE_TIMEOUT = 15.0
+#: Seconds a caller with the webhook secret gets to send the body it announced.
+BODY_TIMEOUT = 30.0
 _STALE_AFTER = 4 * REFRESH_EVERY
 _PING_TIMEOUT = 3.0
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -58,6 +71,11 @@ def quick_check_file(path: Path) -> str:
         return str(conn.execute("PRAGMA quick_check").fetchone()[0])
     finally:
         conn.close()
+
+
+def make_runner(web_app: web.Application) -> web.AppRunner:
+    """Return a runner whose connections close when idle or half-sent for IDLE_TIMEOUT."""
+    return web.AppRunner(web_app, access_log=None, keepalive_timeout=IDLE_TIMEOUT)
 
 
 def _iso(at: float | None) -> str | None:
@@ -368,7 +386,7 @@ class OpsServer:
         """Listen (port 0 picks a free one, written back to `port`)."""
         web_app = web.Application()
         self.state.add_routes(web_app)
-        self._runner = web.AppRunner(web_app, access_log=None)
+        self._runner = make_runner(web_app)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.listen, self.port).start()
         addresses = self._runner.addresses

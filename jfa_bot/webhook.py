@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from telegram import Update
 
+from jfa_bot import ops
 from jfa_bot.app import OPS_KEY, WEBHOOK_MODE_KEY, JfaApplication, retry_network, stop_application
 from jfa_bot.ops import OpsState
 from jfa_bot.settings import Settings
@@ -87,7 +88,14 @@ class WebhookServer:
             log.warning("Refused a webhook call without the right secret from %s", request.remote)
             return web.Response(status=403)
         try:
-            data = json.loads(await request.read())
+            async with asyncio.timeout(ops.BODY_TIMEOUT):
+                body = await request.read()
+        except TimeoutError:
+            response = self._malformed("body not sent in time", status=408)
+            response.force_close()  # do not linger on a body that never ends
+            return response
+        try:
+            data = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             return self._malformed("not JSON")
         update_id = data.get("update_id") if isinstance(data, dict) else None
@@ -120,14 +128,14 @@ class WebhookServer:
             return True
         return self._floor is not None and update_id <= self._floor
 
-    def _malformed(self, why: str) -> web.Response:
+    def _malformed(self, why: str, *, status: int = 400) -> web.Response:
         self.malformed += 1
         log.warning("Refused a webhook body (%s)", why)
-        return web.Response(status=400)
+        return web.Response(status=status)
 
     async def start(self) -> None:
         """Listen on the configured address and port (port 0 picks a free one)."""
-        self._runner = web.AppRunner(self.web_app(), access_log=None)
+        self._runner = ops.make_runner(self.web_app())
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.webhook_listen, self.settings.webhook_port)
         await site.start()

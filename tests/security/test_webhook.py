@@ -10,6 +10,7 @@ processed once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -17,7 +18,8 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
-from jfa_bot.app import build_application
+from jfa_bot.app import OPS_SERVER_KEY, build_application
+from jfa_bot.ops import OpsServer
 from jfa_bot.sandbox import BotApiServer
 from jfa_bot.settings import Settings
 from jfa_bot.webhook import SECRET_HEADER, WebhookServer, webhook_running
@@ -183,3 +185,57 @@ async def test_after_a_silent_week_a_lower_update_id_is_accepted(
     welcomes = [m for m in sandbox.messages_in(person.id) if m.plain.startswith("Justice For All")]
     assert len(welcomes) == 6
     assert webhook.replayed == 0
+
+
+async def half_a_request(port: int, data: bytes) -> bool:
+    """Send part of a request and never the rest; True once the server hangs up."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(data)
+        await writer.drain()
+        async with asyncio.timeout(20):  # a guard against hanging forever, not a timing
+            while await reader.read(1024):
+                pass
+        return True
+    except TimeoutError:
+        return False
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+
+
+async def test_connections_that_never_finish_a_request_are_closed(
+    sandbox: BotApiServer, bot_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Slowloris: thousands of half-sent requests held open for the hour aiohttp allows would
+    # use up the process's file descriptors, and with them its connections to Telegram.
+    monkeypatch.setattr("jfa_bot.ops.IDLE_TIMEOUT", 0.5)
+    monkeypatch.setattr("jfa_bot.ops.BODY_TIMEOUT", 0.5)
+    settings = bot_settings.model_copy(
+        update={
+            "webhook_url": "http://127.0.0.1:1/telegram",
+            "webhook_port": 0,
+            "webhook_secret": SecretStr(SECRET),
+            "http_port": 0,
+        }
+    )
+    app = build_application(settings)
+    async with webhook_running(app, settings) as server:
+        ops: OpsServer = app.bot_data[OPS_SERVER_KEY]
+        for port in (server.port, ops.port):
+            assert await half_a_request(port, b"")  # connects, says nothing
+            assert await half_a_request(port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        # Even with the right secret, a body that never ends is not waited for forever.
+        never_ending = (
+            f"POST {server.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{SECRET_HEADER}: {SECRET}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+            '{"update_id": 1'
+        ).encode()
+        assert await half_a_request(server.port, never_ending)
+        # The servers still answer whole requests.
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{ops.port}/healthz") as response,
+        ):
+            assert response.status == 200
