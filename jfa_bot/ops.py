@@ -20,11 +20,12 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -40,10 +41,13 @@ if TYPE_CHECKING:
 __all__ = [
     "BODY_TIMEOUT",
     "IDLE_TIMEOUT",
+    "LOG_EVERY",
     "OpsServer",
     "OpsState",
+    "ThrottledLog",
     "make_runner",
     "quick_check_file",
+    "throttle_http_logs",
 ]
 
 log = logging.getLogger(__name__)
@@ -59,6 +63,8 @@ PROGRESS_EVERY = 30.0  # broadcast progress is read this often while one runs
 IDLE_TIMEOUT = 15.0
 #: Seconds a caller with the webhook secret gets to send the body it announced.
 BODY_TIMEOUT = 30.0
+#: Seconds between two log lines of the same kind about HTTP callers (refused, broken).
+LOG_EVERY = 60.0
 _STALE_AFTER = 4 * REFRESH_EVERY
 _PING_TIMEOUT = 3.0
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -73,8 +79,57 @@ def quick_check_file(path: Path) -> str:
         conn.close()
 
 
+class ThrottledLog(logging.Filter):
+    """Let one record of each kind through per LOG_EVERY seconds; count the others.
+
+    The HTTP servers' records are caused by whoever connects: one line per refused call or
+    broken request would let anyone write the disk full at the rate they can send. The
+    next record let through says how many like it were left out. A traceback becomes the
+    exception's name (a parser's message quotes the caller's bytes); a request that is
+    not HTTP is the caller's fault, logged as a warning, not an error.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.clock = clock
+        self._last: dict[tuple[str, str], float] = {}
+        self._skipped: dict[tuple[str, str], int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep the record if none like it was kept within LOG_EVERY; rewrite it short."""
+        key = (record.name, str(record.msg))
+        now = self.clock()
+        last = self._last.get(key)
+        if last is not None and now - last < LOG_EVERY:
+            self._skipped[key] = self._skipped.get(key, 0) + 1
+            return False
+        self._last[key] = now
+        suffix = ""
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None:
+            suffix = f" ({type(error).__name__})"
+            record.exc_info, record.exc_text = None, None
+            if isinstance(error, HttpProcessingError) and record.levelno > logging.WARNING:
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
+        skipped = self._skipped.pop(key, 0)
+        if skipped:
+            suffix += f" ({skipped} more like it in the last {LOG_EVERY:.0f} s not logged)"
+        if suffix:
+            record.msg, record.args = record.getMessage() + suffix, None
+        return True
+
+
+def throttle_http_logs(*names: str) -> None:
+    """Throttle the records of these loggers and of aiohttp's server (once per logger)."""
+    for name in ("aiohttp.server", *names):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ThrottledLog) for f in logger.filters):
+            logger.addFilter(ThrottledLog())
+
+
 def make_runner(web_app: web.Application) -> web.AppRunner:
     """Return a runner whose connections close when idle or half-sent for IDLE_TIMEOUT."""
+    throttle_http_logs()
     return web.AppRunner(web_app, access_log=None, keepalive_timeout=IDLE_TIMEOUT)
 
 

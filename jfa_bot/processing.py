@@ -170,7 +170,8 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         if not bucket.warned:
             bucket.warned = True
             self.floods += 1
-            log.warning("User %s sends faster than a person can; dropping the excess", user_id)
+            # Not the id: it would outlive the person's /forget in the logs.
+            log.warning("A user sends faster than a person can; dropping the excess")
             if self.on_flood is not None and isinstance(update, Update):
                 task = asyncio.create_task(self.on_flood(update), name="flood-warning")
                 self._warnings.add(task)

@@ -6,10 +6,11 @@ processed. A body that is not one update (a list, malformed JSON, no `update_id`
 and an `update_id` already received gets 200 without being processed again (Telegram
 resends an update it thinks was lost; a captured request can be replayed). Ids are
 remembered in a bounded window; an id older than the whole window is refused too, unless
-a week passed without updates (Telegram then restarts its ids at random). None of these
-writes more than one short log line: an unauthenticated caller cannot fill the log. The
-same server answers /healthz, /count.json and /metrics (:mod:`jfa_bot.ops`). Put it behind
-a TLS reverse proxy (Telegram only calls HTTPS on ports 443, 80, 88, 8443).
+a week passed without updates (Telegram then restarts its ids at random). Refusals are
+counted, and logged at most once a minute each kind, without traceback: an
+unauthenticated caller cannot fill the log. The same server answers /healthz, /count.json
+and /metrics (:mod:`jfa_bot.ops`). Put it behind a TLS reverse proxy (Telegram only calls
+HTTPS on ports 443, 80, 88, 8443).
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ class WebhookServer:
 
     async def start(self) -> None:
         """Listen on the configured address and port (port 0 picks a free one)."""
+        ops.throttle_http_logs(__name__)  # a refused call must not cost a log line each
         self._runner = ops.make_runner(self.web_app())
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.webhook_listen, self.settings.webhook_port)

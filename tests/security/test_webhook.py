@@ -239,3 +239,29 @@ async def test_connections_that_never_finish_a_request_are_closed(
             http.get(f"http://127.0.0.1:{ops.port}/healthz") as response,
         ):
             assert response.status == 200
+
+
+async def test_a_flood_of_refused_calls_writes_a_bounded_number_of_log_lines(
+    webhook: WebhookServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # One line per refused call lets anyone who finds the URL write the disk full at the
+    # rate they can send requests; the refusals are counted and summed up instead.
+    caplog.set_level(logging.DEBUG)
+    url = f"http://127.0.0.1:{webhook.port}{webhook.path}"
+    async with aiohttp.ClientSession() as http:
+        for n in range(300):
+            headers = {SECRET_HEADER: f"wrong-{n}"} if n % 2 else {}
+            async with http.post(url, data=b"{}", headers=headers) as response:
+                assert response.status == 403
+    too_long = b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n"
+    for garbage in (b"\x16\x03\x01 not http\r\n\r\n", too_long, too_long, too_long):
+        reader, writer = await asyncio.open_connection("127.0.0.1", webhook.port)
+        writer.write(garbage)
+        await writer.drain()
+        await reader.read()
+        writer.close()
+    assert webhook.refused == 300
+    lines = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert len(lines) <= 5, [r.getMessage() for r in lines]
+    assert all(r.levelno < logging.ERROR and not r.exc_info for r in lines), lines
+    assert "aaaaaaaa" not in caplog.text  # the caller's bytes are not copied to the log
