@@ -378,7 +378,7 @@ async def _warn_flooder(app: JfaApplication, update: Update) -> None:
     try:
         await app.bot.send_message(chat.id, text)
     except TelegramError as error:
-        log.info("Could not ask user %s to slow down: %s", user.id, error)
+        log.info("Could not ask a user to slow down: %s", error)
 
 
 async def _post_stop(app: JfaApplication) -> None:

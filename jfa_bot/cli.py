@@ -319,7 +319,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
             elif args.kind == "handover":
                 data = await exports.handover_zip(store)
             else:
-                data = await exports.count_feed(store)
+                data = await exports.count_feed(store, min_count=settings.public_country_min)
             await store.audit.add(None, "export", f"{args.kind} via command line")
             return data
         finally:

@@ -167,12 +167,18 @@ def _zip(summary: io.StringIO, per_country: dict[str, io.StringIO]) -> bytes:
     return buffer.getvalue()
 
 
-async def count_feed(store: Store) -> bytes:
-    """Return the public count as JSON: total, per country, and when it was made."""
-    counts = await store.signatures.counts("", top=1000)
+async def count_feed(store: Store, *, min_count: int = 1) -> bytes:
+    """Return the public count as JSON: total, per country, and when it was made.
+
+    Meant to be published: countries with fewer than `min_count` signers are only summed
+    in `other_countries` (a country with a lone signer could name them).
+    """
+    counts = await store.signatures.counts("", top=1000, min_count=min_count)
+    listed = dict(counts.top)
     feed = {
         "total": counts.total,
-        "countries": dict(counts.top),
+        "countries": listed,
+        "other_countries": counts.total - sum(listed.values()),
         "updated": utc_now(),
     }
     return json.dumps(feed, indent=2, sort_keys=True).encode("utf-8")

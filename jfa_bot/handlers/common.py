@@ -7,6 +7,7 @@ import logging
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
+from telegram.ext import ApplicationHandlerStop
 
 from jfa_bot.context import BotContext
 from jfa_bot.keyboards import home_button, parse
@@ -44,6 +45,12 @@ async def remember_user(update: Update, context: BotContext) -> None:
         # not bring back a row about the person.
         known = await context.store.users.get(user.id)
         context.use_locale(known.locale if known else None, user.language_code)
+        if update.callback_query is not None:
+            # Every button of this bot is in a private chat: one pressed in a group (or on
+            # an inline message) is forged, and its answer (a signer's card, a form) would
+            # be posted where others read it.
+            await expired_button(update, context)
+            raise ApplicationHandlerStop
         return
     record = await context.store.users.seen(user.id, user.language_code)
     context.use_locale(record.locale, user.language_code)
@@ -83,7 +90,9 @@ async def expired_button(update: Update, context: BotContext, *, offer_menu: boo
     query = update.callback_query
     if query is None:
         return
-    log.info("Refused callback data %r from user %s", query.data, query.from_user.id)
+    # Tapping an old button is ordinary: the data says what, never who (an id would
+    # outlive the person's /forget in the logs).
+    log.info("Refused callback data %r", query.data)
     await query.answer(context.t.gettext("This button has expired. Please use /start."))
     if offer_menu and isinstance(query.message, Message):
         try:

@@ -124,7 +124,8 @@ async def on_export_button(update: Update, context: BotContext) -> None:
     elif kind == "handover":
         data, name = await handover_zip(context.store, progress), f"handover-{stamp}.zip"
     else:
-        data, name = await count_feed(context.store), f"counts-{stamp}.json"
+        floor = context.settings.public_country_min  # the feed is meant to be published
+        data, name = await count_feed(context.store, min_count=floor), f"counts-{stamp}.json"
     await context.store.audit.add(query.from_user.id, "export", name)
     chat = update.effective_chat
     if chat is not None:

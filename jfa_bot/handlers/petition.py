@@ -100,7 +100,7 @@ def render(
                     "<b>What signing means:</b> the number of signatures, in total and by "
                     "country, is handed to governments at the UN General Assembly in "
                     "September. Your name and organisation are handed over only if you say "
-                    "yes to that, on its own, before you sign."
+                    "yes to that in a separate question before you sign."
                 ),
             ]
         )
@@ -139,7 +139,7 @@ def render(
             "signers from your country? Only if you say yes."
         )
         rows = [
-            [_pb(t.gettext("No, count me only"), flow, "v", Visibility.WITHHELD.value)],
+            [_pb(t.gettext("No, only count my signature"), flow, "v", Visibility.WITHHELD.value)],
             [
                 _pb(
                     t.gettext("Yes, hand over my name and organisation"),
@@ -198,9 +198,9 @@ def _consent(flow: Flow, t: Translator, petition: Petition) -> tuple[str, Inline
                 "By signing, you agree that the campaign stores your name, country, "
                 "organisation (if given), this choice, your language and the time you signed, "
                 "to count your signature. Governments at the UN General Assembly receive the "
-                "counts, in total and by country; your name and organisation only if you said "
-                "yes above. You can see, download, withdraw or erase your data at any time: "
-                "/privacy."
+                "number of signatures, in total and by country; your name and organisation "
+                "only if you said yes above. You can see, download, withdraw or erase your data "
+                "at any time: /privacy."
             ),
             "",
             t.gettext("The weekly spotlight is separate: tick it below only if you want it."),

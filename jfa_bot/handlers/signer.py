@@ -171,7 +171,10 @@ async def count(update: Update, context: BotContext) -> None:
     if update.callback_query:
         await update.callback_query.answer()
     today = dt.datetime.now(context.settings.zone).date().isoformat()
-    counts = await context.store.signatures.counts(today)
+    # Anyone may ask: a country with one or two signers is not named (it could name them).
+    counts = await context.store.signatures.counts(
+        today, min_count=context.settings.public_country_min
+    )
     if counts.total == 0:
         await reply(update, t.gettext("No one has signed yet. Be the first: /sign"))
         return
@@ -187,9 +190,9 @@ async def count(update: Update, context: BotContext) -> None:
         t.ngettext("{n} new signature today", "{n} new signatures today", counts.today).format(
             n=t.number(counts.today)
         ),
-        "",
-        t.gettext("<b>Top countries</b>"),
     ]
+    if counts.top:
+        lines += ["", t.gettext("<b>Top countries</b>")]
     lines += [
         f"{t.number(rank)}. {escape(t.country_name(code))} — {t.number(n)}"
         for rank, (code, n) in enumerate(counts.top, start=1)
@@ -269,7 +272,9 @@ async def _ask_public(update: Update, context: BotContext) -> None:
         "You can take them off again at any time."
     )
     yes = t.gettext("Yes, hand over my name and organisation")
-    await _confirm(update, context, question, yes, "pub_yes", t.gettext("No, count me only"))
+    await _confirm(
+        update, context, question, yes, "pub_yes", t.gettext("No, only count my signature")
+    )
 
 
 async def mydata(update: Update, context: BotContext) -> None:

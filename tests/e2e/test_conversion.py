@@ -61,7 +61,7 @@ async def test_a_friend_signs_from_a_share_link_in_six_interactions(
     organisation_step = await friend.ask(country)  # the full name: no tap needed
     assert organisation_step.find_button(label=t.gettext("Skip")) is not None
     visibility_step = await friend.tap(organisation_step, t.gettext("Skip"))
-    consent = await friend.tap(visibility_step, t.gettext("No, count me only"))
+    consent = await friend.tap(visibility_step, t.gettext("No, only count my signature"))
     assert t.gettext("You are signing: <b>{title}</b>").format(title="")[:-7] in consent.text
     assert title in consent.plain  # what is being signed, on the consent screen
     assert consent.find_button(label=t.gettext("📜 Read the petition")) is not None
@@ -101,7 +101,7 @@ async def test_the_consent_screen_shows_the_petition_on_request(
     await press(user, "✍️ Sign as “Lina”")
     await user.ask("Jordan")
     await press(user, "Skip")
-    [consent] = await press(user, "No, count me only")
+    [consent] = await press(user, "No, only count my signature")
     text = bot.bot_data["content"].petition("en").text
     first_words = re.sub(r"<[^>]+>", "", text).split()[:4]
     assert " ".join(first_words) not in consent.plain

@@ -259,7 +259,7 @@ async def test_a_name_replaced_in_the_form_before_signing_leaves_no_trace_on_dis
     await user.ask(NAME)
     await user.ask("Kenya")  # taken without a tap
     await user.ask(ORGANISATION)
-    await press(user, EN.gettext("No, count me only"))
+    await press(user, EN.gettext("No, only count my signature"))
     await press(user, EN.gettext("✏️ Name"))
     assert on_disk(bot_settings.db_path, NAME)  # still the form's answer
     [check] = await user.ask("Amani Wanjiru")
