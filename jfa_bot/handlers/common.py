@@ -80,11 +80,12 @@ async def reply(
     return await chat.send_message(text, reply_markup=markup)
 
 
-async def expired_button(update: Update, context: BotContext, *, offer_menu: bool = False) -> None:
+async def expired_button(update: Update, context: BotContext, *, offer_menu: bool = True) -> None:
     """Answer a button whose data is stale or forged, changing nothing.
 
-    With `offer_menu` (a press on a form that is closed for good), the message's dead
-    buttons are replaced by the way back to the menu, so it does not end in nothing.
+    The pressed message's dead buttons are replaced by the way back to the menu, so it
+    does not end in nothing. Only a press on a form still open (a double tap, a button of
+    its current step that does not apply) passes `offer_menu=False`: its buttons still work.
     """
     query = update.callback_query
     if query is None:

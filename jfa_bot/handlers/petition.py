@@ -389,6 +389,8 @@ async def on_button(update: Update, context: BotContext) -> None:
     flow = await _active_flow(update, context)
     if flow is None or flow.kind != FLOW_KIND or flow.token != token or flow.step != step_value:
         if await context.store.signatures.get(query.from_user.id) is not None:
+            # Most often a double tap on "I agree and sign", whose message is becoming the
+            # thank-you: its buttons must stay.
             await query.answer(context.t.gettext("You have already signed. Thank you!"))
             return
         # A press from a closed form gets the menu in place of its dead buttons; a late
@@ -414,8 +416,8 @@ async def on_button(update: Update, context: BotContext) -> None:
         await _sign(update, context, flow)
         return
     moved = _button_move(update, flow, step, action, rest)
-    if moved is None:
-        await expired_button(update, context)
+    if moved is None:  # a button of the open form that does not apply: its others still work
+        await expired_button(update, context, offer_menu=False)
         return
     await query.answer()
     await _show(update, context, moved, edit=True)
@@ -454,7 +456,7 @@ async def _sign(update: Update, context: BotContext, flow: Flow) -> None:
         return
     data = flow.data
     if not all(data.get(key) for key in ("name", "country", "visibility")):
-        await expired_button(update, context)
+        await expired_button(update, context, offer_menu=False)
         return
     record = await context.store.users.get(user.id)
     settings = context.settings

@@ -293,8 +293,8 @@ async def on_button(update: Update, context: BotContext) -> None:
         moved = flow.at(Step.USAGE, country=None)
     elif step is Step.USAGE and action == "u" and arg in {u.value for u in Usage}:
         moved = flow.at(Step.OTHER if arg == Usage.OTHER else Step.CONSENT, usage=arg)
-    if moved is None:
-        await expired_button(update, context)
+    if moved is None:  # a button of the open form that does not apply: its others still work
+        await expired_button(update, context, offer_menu=False)
         return
     await query.answer()
     await _show(update, context, moved, edit=True)

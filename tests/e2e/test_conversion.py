@@ -214,3 +214,33 @@ async def test_the_signers_card_shows_what_they_signed_with(
     signature = await store_of(bot).signatures.get(308)
     assert signature is not None and signature.organisation == "Kituo"
     assert reply.plain.startswith("Sorry, I did not understand that.")
+
+
+async def test_an_old_button_outside_a_form_gives_the_way_back_to_the_menu(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    """Stale menus, confirmations, weeks and languages: the notice, then the menu button."""
+    from jfa_bot import confirmations
+    from tests.conftest import TEST_TOKEN
+
+    user = sandbox.user(309, first_name="Rehema", language_code="en")
+    thanks = await sign(user, name="Rehema", country_query="Kenya", country="KE")
+    [confirm] = await user.ask("/withdraw")
+    [weeks] = await user.ask("/weeks")
+    [languages] = await user.ask("/language")
+    [welcome] = await user.ask("/start")
+    old = ":".join(confirmations.issue(TEST_TOKEN, 309, "wd_yes", now=0))
+    stale = [
+        (f"s:wd_yes:{old}", confirm),  # a withdrawal confirmation shown long ago
+        ("w:w:99", weeks),  # a week taken out of the content since
+        ("l:de", languages),  # a language no longer offered
+        ("m:donate", welcome),  # a menu entry that no longer exists
+        ("zz:1", thanks),  # a button of an older version of the bot
+    ]
+    for data, message in stale:
+        answer = await user.press_raw(data, message_id=message.message_id)
+        assert answer.text == EN.gettext("This button has expired. Please use /start."), data
+        [replaced] = await user.wait()
+        assert replaced.message_id == message.message_id, data
+        assert replaced.button_labels() == [HOME], data
+    assert await store_of(bot).signatures.get(309) is not None  # nothing was withdrawn
