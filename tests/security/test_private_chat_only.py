@@ -126,3 +126,24 @@ async def test_forged_buttons_pressed_in_a_group_post_nothing_there(
     assert await store.signatures.get(member.id) is not None
     user = await store.users.get(member.id)
     assert user is not None and user.locale in (None, "en")
+
+
+async def test_a_group_spamming_commands_gets_few_invitations(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    # Telegram takes about 20 messages a minute into one group; past that it answers 429,
+    # and 429s from two chats at once make the pacer hold every reply, everyone's. Anyone
+    # can add the bot to groups and type /start@bot there: the invitation is posted again
+    # only after a pause, and the recent one above serves everybody meanwhile.
+    groups = [sandbox.group(-1004401), sandbox.group(-1004402)]
+    members = [sandbox.user(7400 + n, language_code="en") for n in range(5)]
+    for _ in range(5):
+        for member in members:
+            for group in groups:
+                await member.send("/start@jfa_test_bot", chat=group)
+    await settle(sandbox, bot)
+    for group in groups:
+        assert 1 <= len(sandbox.messages_in(group.id)) <= 2
+    # A person in a private chat is answered as ever.
+    [welcome] = await sandbox.user(7499, language_code="en").ask("/start")
+    assert welcome.plain
