@@ -17,8 +17,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from babel import Locale
-
+from jfa_bot.i18n import Translator
 from jfa_bot.store import Signature, Store, Visibility, utc_now
 
 __all__ = ["count_feed", "handover_zip", "safe_cell", "signatures_csv"]
@@ -67,7 +66,7 @@ def _safe_row(row: Iterable[object]) -> list[object]:
 
 
 def _country_name(code: str) -> str:
-    return Locale.parse("en").territories.get(code, code)
+    return Translator.for_locale("en").country_name(code)
 
 
 def _public(signature: Signature) -> tuple[str, str]:
