@@ -171,3 +171,19 @@ async def test_an_ordinary_persons_telegram_id_is_not_logged_even_as_json_at_deb
         e["message"][:120] for e in lines if e["level"] != "DEBUG"
     ]  # seen...
     assert str(person_id) not in stderr  # ...but not who
+
+
+async def test_a_token_file_others_can_read_is_pointed_out_at_start(
+    sandbox: BotApiServer, tmp_path: Path
+) -> None:
+    # A careless organizer copies .env.example to .env on a shared server: the umask makes
+    # it readable by every account there, and the token in it is the whole bot.
+    env_file = tmp_path / ".env"
+    env_file.write_text("JFA_LOG_FORMAT=text\n", encoding="utf-8")
+    env_file.chmod(0o644)
+    wrong = "987654:AAWrongTokenWrongTokenWrong_x"
+    _status, stderr = await _run_cli(tmp_path, sandbox.base_url, wrong)
+    assert "chmod 600 .env" in stderr, stderr
+    env_file.chmod(0o600)
+    _status, stderr = await _run_cli(tmp_path, sandbox.base_url, wrong)
+    assert "chmod" not in stderr, stderr
