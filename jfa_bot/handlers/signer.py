@@ -22,7 +22,7 @@ from jfa_bot.context import BotContext
 from jfa_bot.forms import clean_text
 from jfa_bot.handlers.common import button_args, expired_button, reply
 from jfa_bot.i18n import Translator
-from jfa_bot.keyboards import Kind, button, home_button
+from jfa_bot.keyboards import Kind, MenuItem, button, home_button, main_menu
 from jfa_bot.store import Flow, Signature, Visibility
 
 __all__ = [
@@ -160,6 +160,11 @@ async def show_status(update: Update, context: BotContext) -> None:
     await remember_named(context, user.id, sent)  # the card shows the name: /forget deletes it
 
 
+def _sign_or_menu(t: Translator) -> InlineKeyboardMarkup:
+    """Return the next steps after a signature is withdrawn (or was never there)."""
+    return main_menu(t, (MenuItem.SIGN, MenuItem.HOME))
+
+
 def signature_date(signature: Signature) -> dt.date:
     """Return the signing date (local day recorded at signing)."""
     return dt.date.fromisoformat(signature.signed_day)
@@ -208,7 +213,9 @@ async def withdraw(update: Update, context: BotContext) -> None:
         await update.callback_query.answer()
     if user is None or await context.store.signatures.get(user.id) is None:
         await reply(
-            update, t.gettext("You have not signed the petition, so there is nothing to withdraw.")
+            update,
+            t.gettext("You have not signed the petition, so there is nothing to withdraw."),
+            _sign_or_menu(t),
         )
         return
     question = t.gettext(
@@ -305,7 +312,7 @@ def _summary(t: Translator, data: dict[str, Any]) -> str:
             t.gettext("Signature #{number}, {country}, signed {day}.").format(
                 number=t.number(signature["number"]),
                 country=escape(t.country_name(signature["country"])),
-                day=escape(signature["signed_day"]),
+                day=t.date(dt.date.fromisoformat(signature["signed_day"])),
             )
         )
         if signature.get("name"):
@@ -372,7 +379,12 @@ async def on_button(update: Update, context: BotContext) -> None:
             await expired_button(update, context)
             return
         await query.answer(t.gettext("Saved."))
-        await reply(update, handover_choice_text(t, True), edit=True)
+        await reply(
+            update,
+            handover_choice_text(t, True),
+            InlineKeyboardMarkup([[home_button(t)]]),
+            edit=True,
+        )
     elif action == "org":
         signature = await store.signatures.get(user_id)
         if signature is None:
@@ -424,7 +436,7 @@ async def on_button(update: Update, context: BotContext) -> None:
             if removed
             else t.gettext("You have not signed the petition, so there is nothing to withdraw.")
         )
-        await reply(update, text, edit=True)
+        await reply(update, text, _sign_or_menu(t), edit=True)
     elif action == "forget_yes" and confirmations.verify(secret, user_id, action, rest):
         await query.answer()
         await _erase_everything(update, context, user_id)
@@ -484,4 +496,4 @@ async def _erase_everything(update: Update, context: BotContext, user_id: int) -
             "please delete them yourself in this chat.",
             not_deleted,
         ).format(n=t.number(not_deleted))
-    await reply(update, text, edit=True)
+    await reply(update, text, InlineKeyboardMarkup([[home_button(t)]]), edit=True)

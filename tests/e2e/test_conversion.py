@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -244,3 +245,32 @@ async def test_an_old_button_outside_a_form_gives_the_way_back_to_the_menu(
         assert replaced.message_id == message.message_id, data
         assert replaced.button_labels() == [HOME], data
     assert await store_of(bot).signatures.get(309) is not None  # nothing was withdrawn
+
+
+async def test_withdrawing_erasing_and_joining_the_list_each_end_with_a_next_step(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    """The answers to the privacy confirmations are not dead ends, in the user's language."""
+    fr = Translator.for_locale("fr")
+    home = fr.gettext("🏠 Main menu")
+    user = sandbox.user(310, first_name="Awa", language_code="fr")
+    await sign(user, name="Awa", country_query="Sénégal", country="SN", withheld=True, t=fr)
+    [summary, _file] = await user.ask("/mydata", n=2)
+    assert "2026-" not in summary.plain  # the day is written in words, in French
+    signature = await store_of(bot).signatures.get(310)
+    assert signature is not None
+    assert fr.date(dt.date.fromisoformat(signature.signed_day)) in summary.plain
+    await user.ask("/sign")
+    [question] = await press(user, fr.gettext("👁 Add my name to the hand-over list…"))
+    [listed] = await press(user, fr.gettext("Yes, hand over my name and organisation"))
+    assert home in listed.button_labels()
+    await user.ask("/withdraw")
+    [withdrawn] = await press(user, fr.gettext("Yes, withdraw my signature"))
+    assert withdrawn.button_labels() == [fr.gettext("✍️ Sign the petition"), home]
+    [nothing] = await user.ask("/withdraw")
+    assert home in nothing.button_labels()
+    await user.ask("/forget")
+    [erased] = await press(user, fr.gettext("Yes, erase everything"))
+    assert erased.plain == fr.gettext("Everything we held about you has been erased.")
+    assert erased.button_labels() == [home]
+    assert question is not None
