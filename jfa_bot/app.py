@@ -35,7 +35,7 @@ from jfa_bot.broadcast.progress import ProgressReporter
 from jfa_bot.broadcast.sender import LeanSender
 from jfa_bot.commands import describe_commands
 from jfa_bot.content import Content
-from jfa_bot.context import SETTINGS_KEY, STORE_KEY, BotContext, translator_for_user
+from jfa_bot.context import SETTINGS_KEY, STORE_KEY, BotContext
 from jfa_bot.handlers import (
     admin,
     errors,
@@ -53,7 +53,7 @@ from jfa_bot.handlers import (
     start,
 )
 from jfa_bot.handlers.common import expired_button, remember_user
-from jfa_bot.i18n import Translator
+from jfa_bot.i18n import Translator, resolve_locale
 from jfa_bot.jobs import (
     announce_milestones,
     anonymise_old_signatures,
@@ -99,7 +99,9 @@ OPS_SERVER_KEY = "ops_server"
 WEBHOOK_MODE_KEY = "webhook_mode"
 #: Start-up tries on network errors: pauses grow 1.5× from 1 s to 30 s, about 4 minutes.
 BOOTSTRAP_RETRIES = 15
-PRIVATE = filters.ChatType.PRIVATE
+#: New messages in a private chat. An edit corrects something already answered: editing
+#: an old message into /mydata or /forget must not run it again.
+PRIVATE = filters.ChatType.PRIVATE & ~filters.UpdateType.EDITED
 
 
 class InstrumentedApplication(Application):
@@ -145,7 +147,10 @@ def register_handlers(app: JfaApplication) -> None:
         # In groups the bot only invites people to a private chat, and only when a command
         # is addressed to it (or to no bot): /start@OtherBot is another bot's business.
         MessageHandler(
-            filters.ChatType.GROUPS & filters.COMMAND & fallback.FOR_THIS_BOT,
+            filters.ChatType.GROUPS
+            & ~filters.UpdateType.EDITED
+            & filters.COMMAND
+            & fallback.FOR_THIS_BOT,
             fallback.point_to_private_chat,
         ),
         # Commands, private chats only.
@@ -196,7 +201,7 @@ def register_handlers(app: JfaApplication) -> None:
         # Unknown commands get a pointer to the menu, even in the middle of a form.
         MessageHandler(PRIVATE & filters.COMMAND, fallback.not_understood),
         # Typed answers for a form in progress; outside a form, the polite pointer.
-        MessageHandler(PRIVATE & ~filters.UpdateType.EDITED, petition.on_message),
+        MessageHandler(PRIVATE, petition.on_message),
     ]
     app.add_handlers(handlers)
     app.add_error_handler(errors.on_error)
@@ -370,7 +375,17 @@ async def _warn_flooder(app: JfaApplication, update: Update) -> None:
     store: Store | None = app.bot_data.get(STORE_KEY)
     if store is None:
         return
-    t = await translator_for_user(store, app.bot_data[SETTINGS_KEY], user.id)
+    settings: Settings = app.bot_data[SETTINGS_KEY]
+    # A first burst arrives before the person is recorded: their app's language then.
+    known = await store.users.get(user.id)
+    t = Translator.for_locale(
+        resolve_locale(
+            known.locale if known else None,
+            user.language_code or (known.telegram_language if known else None),
+            default=settings.default_locale,
+            enabled=settings.locales,
+        )
+    )
     text = t.gettext(
         "You are sending messages faster than I can read them. Please slow down: "
         "I will answer again in a few seconds."
@@ -378,7 +393,7 @@ async def _warn_flooder(app: JfaApplication, update: Update) -> None:
     try:
         await app.bot.send_message(chat.id, text)
     except TelegramError as error:
-        log.info("Could not ask user %s to slow down: %s", user.id, error)
+        log.info("Could not ask a user to slow down: %s", error)
 
 
 async def _post_stop(app: JfaApplication) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 import tempfile
@@ -86,6 +87,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
         return EXIT_CONFIG
     setup_logging(settings.log_level, secrets=[settings.token()], log_format=settings.log_format)
+    _warn_about_readable_env_file()
     from telegram import Update
 
     from jfa_bot.app import BOOTSTRAP_RETRIES, build_application
@@ -112,6 +114,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # A network blip at start-up is retried (growing pauses) instead of ending the bot.
     app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=BOOTSTRAP_RETRIES)
     return 0
+
+
+def _warn_about_readable_env_file(path: Path = Path(".env")) -> None:
+    """Say so when the .env file (it may hold the token) is readable by other accounts."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & 0o077:
+        logging.getLogger(__name__).warning(
+            "%s can be read by other users of this machine, and it may hold the bot token: "
+            "chmod 600 %s",
+            path,
+            path,
+        )
 
 
 def _cmd_try(args: argparse.Namespace) -> int:
@@ -319,7 +336,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
             elif args.kind == "handover":
                 data = await exports.handover_zip(store)
             else:
-                data = await exports.count_feed(store)
+                data = await exports.count_feed(store, min_count=settings.public_country_min)
             await store.audit.add(None, "export", f"{args.kind} via command line")
             return data
         finally:

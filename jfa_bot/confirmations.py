@@ -49,6 +49,8 @@ def verify(
         minute = int(args[0], 16)
     except ValueError:
         return False
+    if args[0] != format(minute, "x"):
+        return False  # one spelling per button ("0x1f", "1_f", "1f\n" are not it)
     age = _minute(now) - minute
     if not 0 <= age <= CONFIRM_MINUTES:
         return False

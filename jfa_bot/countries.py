@@ -1,7 +1,8 @@
 """Finding the country a person means from what they type, in their language or another.
 
 Names come from maintained data: babel's (CLDR's) territory names in each of the bot's
-languages and in English, pycountry's ISO 3166-1 codes, official and common names and its
+languages and in English (and the names the bot shows in their place, see
+`jfa_bot/data/country_names.toml`), pycountry's ISO 3166-1 codes, official and common names and its
 ISO 3166-3 former names; what those miss (abbreviations, everyday and former names in
 each language) lives in `jfa_bot/data/country_aliases.toml`. Matching folds case, accents,
 punctuation, spacing, a few small words ("the", "de", "ya") and the Arabic article, then
@@ -24,7 +25,7 @@ from pathlib import Path
 import pycountry
 from rapidfuzz import fuzz, process
 
-from jfa_bot.i18n import Translator
+from jfa_bot.i18n import Translator, cldr_countries
 from jfa_bot.settings import SUPPORTED_LOCALES
 
 __all__ = ["CountrySearch", "MatchKind", "find_country", "normalise", "search_countries"]
@@ -161,6 +162,8 @@ def _index(locale: str) -> tuple[_Entry, ...]:
 
     for language in {*SUPPORTED_LOCALES, _SOURCE_LANGUAGE, locale}:
         for code, name in Translator.for_locale(language).countries().items():
+            add(name, code, rank_of(language))
+        for code, name in cldr_countries(language).items():  # "Palestinian Territories"
             add(name, code, rank_of(language))
     for code, english in _pycountry_names(known).items():
         for name in english:

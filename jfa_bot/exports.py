@@ -17,8 +17,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from babel import Locale
-
+from jfa_bot.i18n import Translator
 from jfa_bot.store import Signature, Store, Visibility, utc_now
 
 __all__ = ["count_feed", "handover_zip", "safe_cell", "signatures_csv"]
@@ -67,7 +66,7 @@ def _safe_row(row: Iterable[object]) -> list[object]:
 
 
 def _country_name(code: str) -> str:
-    return Locale.parse("en").territories.get(code, code)
+    return Translator.for_locale("en").country_name(code)
 
 
 def _public(signature: Signature) -> tuple[str, str]:
@@ -167,12 +166,18 @@ def _zip(summary: io.StringIO, per_country: dict[str, io.StringIO]) -> bytes:
     return buffer.getvalue()
 
 
-async def count_feed(store: Store) -> bytes:
-    """Return the public count as JSON: total, per country, and when it was made."""
-    counts = await store.signatures.counts("", top=1000)
+async def count_feed(store: Store, *, min_count: int = 1) -> bytes:
+    """Return the public count as JSON: total, per country, and when it was made.
+
+    Meant to be published: countries with fewer than `min_count` signers are only summed
+    in `other_countries` (a country with a lone signer could name them).
+    """
+    counts = await store.signatures.counts("", top=1000, min_count=min_count)
+    listed = dict(counts.top)
     feed = {
         "total": counts.total,
-        "countries": dict(counts.top),
+        "countries": listed,
+        "other_countries": counts.total - sum(listed.values()),
         "updated": utc_now(),
     }
     return json.dumps(feed, indent=2, sort_keys=True).encode("utf-8")

@@ -15,6 +15,9 @@ _URL = re.compile(
 _SPACES = re.compile(r"\s+")
 # Zero-width and bidi controls are in category Cf; keep ZWJ/ZWNJ, which some scripts need.
 _KEEP_FORMAT = {"\u200c", "\u200d"}
+# Hangul fillers are letters (Lo) to Unicode but draw nothing: a blank name, a common
+# trick for invisible Telegram names. Modern Korean text never needs them.
+_INVISIBLE_LETTERS = {"\u115f", "\u1160", "\u3164", "\uffa0"}
 
 
 class Problem(StrEnum):
@@ -43,6 +46,8 @@ def _strip_invisible(text: str) -> str:
             out.append(" " if char in "\t\n\r" else "")
         elif (category == "Cf" and char not in _KEEP_FORMAT) or category in {"Co", "Cs", "Cn"}:
             continue
+        elif char in _INVISIBLE_LETTERS:
+            out.append(" ")  # it stood where a space would
         else:
             out.append(char)
     # Joiners only matter between letters: at the edges they are invisible noise.

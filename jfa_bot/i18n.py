@@ -16,6 +16,7 @@ import functools
 import gettext
 import io
 import logging
+import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ __all__ = [
     "LANGUAGE_NAMES",
     "Translations",
     "Translator",
+    "cldr_countries",
     "locales_dir",
     "noop",
     "resolve_locale",
@@ -53,6 +55,8 @@ LANGUAGE_NAMES: dict[str, str] = {
 _RTL = frozenset({"ar"})
 # Codes babel lists among territories that are not countries a person can sign from.
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
+#: The names shown in place of CLDR's where its standard one reads oddly (data, per language).
+_COUNTRY_NAMES = Path(__file__).resolve().parent / "data" / "country_names.toml"
 
 
 def noop(message: str) -> str:
@@ -176,15 +180,35 @@ class Translator:
 
 
 @functools.cache
-def _territories(locale: str) -> dict[str, str]:
-    return dict(Locale.parse(locale).territories)
+def _shown_names() -> dict[str, dict[str, str]]:
+    with _COUNTRY_NAMES.open("rb") as fp:
+        return tomllib.load(fp)
 
 
 @functools.cache
-def _countries(locale: str) -> dict[str, str]:
-    names = _territories(locale)
+def _territories(locale: str) -> dict[str, str]:
+    names = dict(Locale.parse(locale).territories)
+    names.update(_shown_names().get(Locale.parse(locale).language, {}))
+    return names
+
+
+def _only_countries(names: dict[str, str]) -> dict[str, str]:
     return {
         code: name
         for code, name in names.items()
         if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
     }
+
+
+@functools.cache
+def _countries(locale: str) -> dict[str, str]:
+    return _only_countries(_territories(locale))
+
+
+@functools.cache
+def cldr_countries(locale: str) -> dict[str, str]:
+    """Return CLDR's standard country names in a locale, before the names shown replace some.
+
+    The country search finds these too: someone may type "Palestinian Territories".
+    """
+    return _only_countries(dict(Locale.parse(locale).territories))

@@ -30,7 +30,8 @@ __all__ = [
     "stop_posts_button",
 ]
 
-_PART = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+# Matched with fullmatch: `$` would also accept a final newline ("sign\n").
+_PART = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 _MAX_BYTES = 64
 
 
@@ -77,7 +78,7 @@ class Parsed:
 
 def pack(kind: Kind, *args: str) -> str:
     """Build callback data such as `l:fr`; refuse parts that would not parse back."""
-    if any(not _PART.match(arg) for arg in args):
+    if any(not _PART.fullmatch(arg) for arg in args):
         raise ValueError(f"callback argument not allowed: {args!r}")
     data = ":".join((kind.value, *args))
     if len(data.encode()) > _MAX_BYTES:
@@ -94,7 +95,7 @@ def parse(data: str | None) -> Parsed | None:
         kind = Kind(head)
     except ValueError:
         return None
-    if any(not _PART.match(arg) for arg in args):
+    if any(not _PART.fullmatch(arg) for arg in args):
         return None
     return Parsed(kind, tuple(args))
 

@@ -20,11 +20,12 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -37,7 +38,17 @@ if TYPE_CHECKING:
     from jfa_bot.broadcast.engine import BroadcastEngine
     from jfa_bot.broadcast.pacer import Pacer, PacingRateLimiter
 
-__all__ = ["OpsServer", "OpsState", "quick_check_file"]
+__all__ = [
+    "BODY_TIMEOUT",
+    "IDLE_TIMEOUT",
+    "LOG_EVERY",
+    "OpsServer",
+    "OpsState",
+    "ThrottledLog",
+    "make_runner",
+    "quick_check_file",
+    "throttle_http_logs",
+]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +57,14 @@ INTEGRITY_EVERY = 6 * 3600.0  # seconds between two integrity checks
 INTEGRITY_FIRST = 60.0  # the first one, after start-up has settled
 COUNT_TTL = 5.0  # /count.json is rebuilt at most this often
 PROGRESS_EVERY = 30.0  # broadcast progress is read this often while one runs
+#: Seconds a connection may stay open without sending a whole request (aiohttp's default
+#: is an hour: thousands of half-sent requests would use up the file descriptors the bot
+#: needs for Telegram and SQLite). Read at start-up.
+IDLE_TIMEOUT = 15.0
+#: Seconds a caller with the webhook secret gets to send the body it announced.
+BODY_TIMEOUT = 30.0
+#: Seconds between two log lines of the same kind about HTTP callers (refused, broken).
+LOG_EVERY = 60.0
 _STALE_AFTER = 4 * REFRESH_EVERY
 _PING_TIMEOUT = 3.0
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -58,6 +77,60 @@ def quick_check_file(path: Path) -> str:
         return str(conn.execute("PRAGMA quick_check").fetchone()[0])
     finally:
         conn.close()
+
+
+class ThrottledLog(logging.Filter):
+    """Let one record of each kind through per LOG_EVERY seconds; count the others.
+
+    The HTTP servers' records are caused by whoever connects: one line per refused call or
+    broken request would let anyone write the disk full at the rate they can send. The
+    next record let through says how many like it were left out. A traceback becomes the
+    exception's name (a parser's message quotes the caller's bytes); a request that is
+    not HTTP is the caller's fault, logged as a warning, not an error.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.clock = clock
+        self._last: dict[tuple[str, str], float] = {}
+        self._skipped: dict[tuple[str, str], int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep the record if none like it was kept within LOG_EVERY; rewrite it short."""
+        key = (record.name, str(record.msg))
+        now = self.clock()
+        last = self._last.get(key)
+        if last is not None and now - last < LOG_EVERY:
+            self._skipped[key] = self._skipped.get(key, 0) + 1
+            return False
+        self._last[key] = now
+        suffix = ""
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None:
+            suffix = f" ({type(error).__name__})"
+            record.exc_info, record.exc_text = None, None
+            if isinstance(error, HttpProcessingError) and record.levelno > logging.WARNING:
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
+        skipped = self._skipped.pop(key, 0)
+        if skipped:
+            suffix += f" ({skipped} more like it in the last {LOG_EVERY:.0f} s not logged)"
+        if suffix:
+            record.msg, record.args = record.getMessage() + suffix, None
+        return True
+
+
+def throttle_http_logs(*names: str) -> None:
+    """Throttle the records of these loggers and of aiohttp's server (once per logger)."""
+    for name in ("aiohttp.server", *names):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ThrottledLog) for f in logger.filters):
+            logger.addFilter(ThrottledLog())
+
+
+def make_runner(web_app: web.Application) -> web.AppRunner:
+    """Return a runner whose connections close when idle or half-sent for IDLE_TIMEOUT."""
+    throttle_http_logs()
+    return web.AppRunner(web_app, access_log=None, keepalive_timeout=IDLE_TIMEOUT)
 
 
 def _iso(at: float | None) -> str | None:
@@ -231,11 +304,16 @@ class OpsState:
             if cached is not None and time.monotonic() - cached[1] < COUNT_TTL:
                 return cached[0]
             today = dt.datetime.now(self.settings.zone).date().isoformat()
-            counts = await self.store.signatures.counts(today, top=1000)
+            # Public: a country with a lone signer (and when it changed) can name them.
+            counts = await self.store.signatures.counts(
+                today, top=1000, min_count=self.settings.public_country_min
+            )
+            listed = dict(counts.top)
             body = json.dumps(
                 {
                     "total": counts.total,
-                    "countries": dict(counts.top),
+                    "countries": listed,
+                    "other_countries": counts.total - sum(listed.values()),
                     "today": counts.today,
                     "updated_at": _iso(time.time()),
                 },
@@ -363,7 +441,7 @@ class OpsServer:
         """Listen (port 0 picks a free one, written back to `port`)."""
         web_app = web.Application()
         self.state.add_routes(web_app)
-        self._runner = web.AppRunner(web_app, access_log=None)
+        self._runner = make_runner(web_app)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.listen, self.port).start()
         addresses = self._runner.addresses

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,7 +76,7 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         self.on_flood = on_flood
         self._clock = clock
         self._slots = asyncio.Semaphore(max_in_flight)
-        self._chats: dict[int, _Chat] = {}
+        self._chats: dict[Hashable, _Chat] = {}
         self._buckets: dict[int, _Bucket] = {}
         self._pruned_at = 0.0
         self._warnings: set[asyncio.Task[None]] = set()
@@ -170,7 +170,8 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         if not bucket.warned:
             bucket.warned = True
             self.floods += 1
-            log.warning("User %s sends faster than a person can; dropping the excess", user_id)
+            # Not the id: it would outlive the person's /forget in the logs.
+            log.warning("A user sends faster than a person can; dropping the excess")
             if self.on_flood is not None and isinstance(update, Update):
                 task = asyncio.create_task(self.on_flood(update), name="flood-warning")
                 self._warnings.add(task)
@@ -188,7 +189,7 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         }
 
 
-def _keys(update: object) -> tuple[int | None, int | None]:
+def _keys(update: object) -> tuple[Hashable | None, int | None]:
     """Return the chat whose order the update keeps, and the user it counts against."""
     if not isinstance(update, Update):
         return None, None
@@ -196,8 +197,10 @@ def _keys(update: object) -> tuple[int | None, int | None]:
     chat = update.effective_chat
     user_id = user.id if user is not None else None
     if update.inline_query is not None or update.chosen_inline_result is not None:
-        # Telegram sends an inline query per keystroke: typing fast is not a flood.
-        return user_id, None
+        # Telegram sends an inline query per keystroke: typing fast is not a flood. They
+        # queue on their own: a full queue of them must not drop the private chat's next
+        # message (the user's id is their private chat's id).
+        return (None if user_id is None else ("inline", user_id)), None
     # Without a chat (inline queries, inline buttons) the user's private chat is the key:
     # its id is the user's id, so the user's updates stay in one order.
     return (chat.id if chat is not None else user_id), user_id

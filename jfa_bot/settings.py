@@ -131,6 +131,13 @@ class Settings(BaseSettings):
         description="Updates per second one user may keep up (burst: twice that); "
         "beyond it they get one warning and the excess is dropped.",
     )
+    public_country_min: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="Signers a country needs before /count and /count.json name it "
+        "(fewer could single a person out); organizers always see every country.",
+    )
     broadcast_max_attempts: int = Field(
         default=3, ge=1, le=10, description="Tries per recipient for temporary failures."
     )

@@ -3,8 +3,11 @@
 Telegram sends each update as a POST with the `X-Telegram-Bot-Api-Secret-Token` header we
 gave in setWebhook; a request without the right secret is refused (403) and nothing is
 processed. A body that is not one update (a list, malformed JSON, no `update_id`) gets 400,
-and an `update_id` seen lately gets 200 without being processed again (Telegram resends
-an update it thinks was lost). None of these writes more than one short log line: an
+and an `update_id` already received gets 200 without being processed again (Telegram
+resends an update it thinks was lost; a captured request can be replayed). Ids are
+remembered in a bounded window; an id older than the whole window is refused too, unless
+a week passed without updates (Telegram then restarts its ids at random). Refusals are
+counted, and logged at most once a minute each kind, without traceback: an
 unauthenticated caller cannot fill the log. The same server answers /healthz, /count.json
 and /metrics (:mod:`jfa_bot.ops`). Put it behind a TLS reverse proxy (Telegram only calls
 HTTPS on ports 443, 80, 88, 8443).
@@ -18,14 +21,16 @@ import hmac
 import json
 import logging
 import signal
+import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Update
 
+from jfa_bot import ops
 from jfa_bot.app import OPS_KEY, WEBHOOK_MODE_KEY, JfaApplication, retry_network, stop_application
 from jfa_bot.ops import OpsState
 from jfa_bot.settings import Settings
@@ -38,6 +43,8 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105  (a header name)
 _MAX_BODY = 1024 * 1024
 #: Update ids remembered to drop replays; Telegram's ids only grow, so a few thousand do.
 RECENT_UPDATES = 10_000
+#: After this long without an update, Telegram may restart its ids anywhere (a week).
+IDS_RESTART_AFTER = 7 * 24 * 3600.0
 
 
 class WebhookServer:
@@ -55,6 +62,10 @@ class WebhookServer:
         self.malformed = 0
         self.replayed = 0
         self._recent: OrderedDict[int, None] = OrderedDict()
+        # Ids at or below the newest one forgotten are replays (None: nothing forgotten).
+        self._floor: int | None = None
+        self._received_at: float | None = None
+        self.clock: Callable[[], float] = time.monotonic
         self._runner: web.AppRunner | None = None
         self.port = settings.webhook_port
 
@@ -78,7 +89,14 @@ class WebhookServer:
             log.warning("Refused a webhook call without the right secret from %s", request.remote)
             return web.Response(status=403)
         try:
-            data = json.loads(await request.read())
+            async with asyncio.timeout(ops.BODY_TIMEOUT):
+                body = await request.read()
+        except TimeoutError:
+            response = self._malformed("body not sent in time", status=408)
+            response.force_close()  # do not linger on a body that never ends
+            return response
+        try:
+            data = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             return self._malformed("not JSON")
         update_id = data.get("update_id") if isinstance(data, dict) else None
@@ -88,25 +106,38 @@ class WebhookServer:
             update = Update.de_json(data, self.app.bot)
         except Exception as error:  # any shape PTB cannot read is the caller's problem
             return self._malformed(type(error).__name__)
-        if update_id in self._recent:
+        if self._is_replay(update_id):
             self.replayed += 1
             log.info("Dropped update %d: it was already received", update_id)
             return web.Response(status=200)
         self._recent[update_id] = None
         while len(self._recent) > RECENT_UPDATES:
-            self._recent.popitem(last=False)
+            forgotten, _ = self._recent.popitem(last=False)
+            self._floor = forgotten if self._floor is None else max(self._floor, forgotten)
         await self.app.update_queue.put(update)
         self.last_update = dt.datetime.now(dt.UTC)
         return web.Response(status=200)
 
-    def _malformed(self, why: str) -> web.Response:
+    def _is_replay(self, update_id: int) -> bool:
+        """Tell whether the id was received before (or is older than all remembered)."""
+        now = self.clock()
+        if self._received_at is not None and now - self._received_at >= IDS_RESTART_AFTER:
+            self._recent.clear()  # a silent week: Telegram may start anywhere
+            self._floor = None
+        self._received_at = now
+        if update_id in self._recent:
+            return True
+        return self._floor is not None and update_id <= self._floor
+
+    def _malformed(self, why: str, *, status: int = 400) -> web.Response:
         self.malformed += 1
         log.warning("Refused a webhook body (%s)", why)
-        return web.Response(status=400)
+        return web.Response(status=status)
 
     async def start(self) -> None:
         """Listen on the configured address and port (port 0 picks a free one)."""
-        self._runner = web.AppRunner(self.web_app(), access_log=None)
+        ops.throttle_http_logs(__name__)  # a refused call must not cost a log line each
+        self._runner = ops.make_runner(self.web_app())
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.webhook_listen, self.settings.webhook_port)
         await site.start()

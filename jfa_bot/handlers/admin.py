@@ -19,7 +19,7 @@ from jfa_bot.broadcast.engine import BroadcastEngine
 from jfa_bot.broadcast.progress import ProgressReporter, state_name
 from jfa_bot.context import BotContext
 from jfa_bot.files import send_cached_photo
-from jfa_bot.handlers.common import is_private, reply
+from jfa_bot.handlers.common import expired_button, is_private, reply
 from jfa_bot.handlers.fallback import not_understood
 from jfa_bot.handlers.resources import content_of
 from jfa_bot.i18n import LANGUAGE_NAMES, Translator
@@ -338,16 +338,16 @@ async def on_button(update: Update, context: BotContext) -> None:
         log.warning(
             "Refused organizer button %r from non-admin %s", query.data, query.from_user.id
         )
-        await query.answer(context.t.gettext("This button has expired. Please use /start."))
+        await expired_button(update, context)
         return
     parsed = parse(query.data)
     if parsed is None or not parsed.args:
-        await query.answer(context.t.gettext("This button has expired. Please use /start."))
+        await expired_button(update, context)
         return
     action, *rest = parsed.args
     handler = _ACTIONS.get(action)
     if handler is None:
-        await query.answer(context.t.gettext("This button has expired. Please use /start."))
+        await expired_button(update, context)
         return
     await handler(update, context, rest)
 
@@ -357,7 +357,7 @@ async def _choose_week(update: Update, context: BotContext, rest: list[str]) -> 
     assert query is not None
     posts = content_of(context).spotlights(context.settings.default_locale)
     if not rest or not rest[0].isdigit() or int(rest[0]) not in posts:
-        await query.answer(context.t.gettext("This button has expired. Please use /start."))
+        await expired_button(update, context)
         return
     await query.answer()
     week = int(rest[0])
@@ -401,7 +401,9 @@ async def _draft(
     assert query is not None
     flow = await context.store.flows.get(query.from_user.id)
     if flow is None or flow.kind not in kinds or not rest or flow.token != rest[0]:
-        await query.answer(context.t.gettext("This button has expired. Please use /start."))
+        # A double tap on "send" lands here once the draft became the live progress
+        # message: its pause and cancel buttons must stay.
+        await expired_button(update, context, offer_menu=False)
         return None
     return flow
 
@@ -478,7 +480,7 @@ async def _control(update: Update, context: BotContext, rest: list[str], action:
     query = update.callback_query
     assert query is not None
     if not rest or not rest[0].isdigit():
-        await query.answer(context.t.gettext("This button has expired. Please use /start."))
+        await expired_button(update, context)
         return
     broadcast_id = int(rest[0])
     engine = engine_of(context)
@@ -505,7 +507,7 @@ async def _retry(update: Update, context: BotContext, rest: list[str]) -> None:
     query = update.callback_query
     assert query is not None
     if not rest or not rest[0].isdigit():
-        await query.answer(context.t.gettext("This button has expired. Please use /start."))
+        await expired_button(update, context)
         return
     count = await engine_of(context).retry(int(rest[0]))
     t = context.t

@@ -7,6 +7,7 @@ import logging
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
+from telegram.ext import ApplicationHandlerStop
 
 from jfa_bot.context import BotContext
 from jfa_bot.keyboards import home_button, parse
@@ -44,6 +45,12 @@ async def remember_user(update: Update, context: BotContext) -> None:
         # not bring back a row about the person.
         known = await context.store.users.get(user.id)
         context.use_locale(known.locale if known else None, user.language_code)
+        if update.callback_query is not None:
+            # Every button of this bot is in a private chat: one pressed in a group (or on
+            # an inline message) is forged, and its answer (a signer's card, a form) would
+            # be posted where others read it.
+            await expired_button(update, context)
+            raise ApplicationHandlerStop
         return
     record = await context.store.users.seen(user.id, user.language_code)
     context.use_locale(record.locale, user.language_code)
@@ -73,16 +80,19 @@ async def reply(
     return await chat.send_message(text, reply_markup=markup)
 
 
-async def expired_button(update: Update, context: BotContext, *, offer_menu: bool = False) -> None:
+async def expired_button(update: Update, context: BotContext, *, offer_menu: bool = True) -> None:
     """Answer a button whose data is stale or forged, changing nothing.
 
-    With `offer_menu` (a press on a form that is closed for good), the message's dead
-    buttons are replaced by the way back to the menu, so it does not end in nothing.
+    The pressed message's dead buttons are replaced by the way back to the menu, so it
+    does not end in nothing. Only a press on a form still open (a double tap, a button of
+    its current step that does not apply) passes `offer_menu=False`: its buttons still work.
     """
     query = update.callback_query
     if query is None:
         return
-    log.info("Refused callback data %r from user %s", query.data, query.from_user.id)
+    # Tapping an old button is ordinary: the data says what, never who (an id would
+    # outlive the person's /forget in the logs).
+    log.info("Refused callback data %r", query.data)
     await query.answer(context.t.gettext("This button has expired. Please use /start."))
     if offer_menu and isinstance(query.message, Message):
         try:

@@ -64,10 +64,10 @@ def privacy_text(
         ).format(n=t.number(retention_days))
     if backup_days:
         text += "\n\n" + t.ngettext(
-            "What you erase also leaves our backup copies: each backup is deleted {n} day "
-            "after it is made.",
-            "What you erase also leaves our backup copies: each backup is deleted {n} days "
-            "after it is made.",
+            "What you erase stays in our backup copies until they are deleted, {n} day "
+            "after they are made.",
+            "What you erase stays in our backup copies until they are deleted, {n} days "
+            "after they are made.",
             backup_days,
         ).format(n=t.number(backup_days))
     return text

@@ -19,7 +19,7 @@ from jfa_bot.content import Content, ContentError
 from jfa_bot.context import BotContext
 from jfa_bot.exports import count_feed, handover_zip, signatures_csv
 from jfa_bot.handlers.admin import is_admin
-from jfa_bot.handlers.common import reply
+from jfa_bot.handlers.common import expired_button, reply
 from jfa_bot.handlers.fallback import not_understood
 from jfa_bot.keyboards import Kind, button, parse
 from jfa_bot.reports import collect_stats, render_chart, stats_text
@@ -92,10 +92,10 @@ async def on_export_button(update: Update, context: BotContext) -> None:
     parsed = parse(query.data)
     if not is_admin(update, context):
         log.warning("Refused export button %r from non-admin %s", query.data, query.from_user.id)
-        await query.answer(t.gettext("This button has expired. Please use /start."))
+        await expired_button(update, context)
         return
     if parsed is None or len(parsed.args) != 1 or parsed.args[0] not in _EXPORTS:
-        await query.answer(t.gettext("This button has expired. Please use /start."))
+        await expired_button(update, context)
         return
     await query.answer()
     kind = parsed.args[0]
@@ -124,7 +124,8 @@ async def on_export_button(update: Update, context: BotContext) -> None:
     elif kind == "handover":
         data, name = await handover_zip(context.store, progress), f"handover-{stamp}.zip"
     else:
-        data, name = await count_feed(context.store), f"counts-{stamp}.json"
+        floor = context.settings.public_country_min  # the feed is meant to be published
+        data, name = await count_feed(context.store, min_count=floor), f"counts-{stamp}.json"
     await context.store.audit.add(query.from_user.id, "export", name)
     chat = update.effective_chat
     if chat is not None:

@@ -18,10 +18,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from jfa_bot.content import Petition
 from jfa_bot.context import BotContext
-from jfa_bot.countries import find_country
 from jfa_bot.forms import Problem, clean_text
 from jfa_bot.handlers import admin, requests, signer
 from jfa_bot.handlers.common import expired_button, form_button_args, reply
+from jfa_bot.handlers.country_step import FRESH_SEARCH, choice_rows, read_country, search_text
 from jfa_bot.handlers.fallback import not_understood
 from jfa_bot.handlers.resources import content_of
 from jfa_bot.i18n import Translator
@@ -61,8 +61,6 @@ class Step(StrEnum):
 
 _ORDER = list(Step)
 _TYPED = {Step.NAME, Step.COUNTRY, Step.ORGANISATION}
-#: Clears the country search, so a later visit to that step starts with the question.
-_FRESH_SEARCH: dict[str, object] = {"matches": [], "query": None, "suggested": False}
 #: Steps whose message shows the Telegram name: on a button (intro, name) or the summary.
 _SHOWS_NAME = {Step.INTRO, Step.NAME, Step.CONSENT}
 
@@ -102,7 +100,7 @@ def render(
                     "<b>What signing means:</b> the number of signatures, in total and by "
                     "country, is handed to governments at the UN General Assembly in "
                     "September. Your name and organisation are handed over only if you say "
-                    "yes to that, on its own, before you sign."
+                    "yes to that in a separate question before you sign."
                 ),
             ]
         )
@@ -127,7 +125,7 @@ def render(
             rows.append([_pb(label, flow, "tg")])
         return text, InlineKeyboardMarkup([*rows, _nav(t, flow)])
     if step is Step.COUNTRY:
-        return _country_prompt(flow, t, flow.data.get("matches", []), flow.data.get("query"))
+        return _country_prompt(flow, t)
     if step is Step.ORGANISATION:
         text = t.gettext(
             "<b>Step 3 of 5.</b> Are you part of an organisation? Type its name, or skip."
@@ -141,7 +139,7 @@ def render(
             "signers from your country? Only if you say yes."
         )
         rows = [
-            [_pb(t.gettext("No, count me only"), flow, "v", Visibility.WITHHELD.value)],
+            [_pb(t.gettext("No, only count my signature"), flow, "v", Visibility.WITHHELD.value)],
             [
                 _pb(
                     t.gettext("Yes, hand over my name and organisation"),
@@ -156,27 +154,14 @@ def render(
     return _consent(flow, t, content_of(context).petition(t.locale))
 
 
-def _country_prompt(
-    flow: Flow, t: Translator, matches: list[str], query: str | None
-) -> tuple[str, InlineKeyboardMarkup]:
-    if not query:
-        text = t.gettext(
-            "<b>Step 2 of 5.</b> Which country are you in? Type part of its name "
-            "(for example “Ken” for Kenya)."
-        )
-    elif matches and not flow.data.get("suggested"):
-        text = t.gettext("Choose your country, or type another name:")
-    elif matches:
-        text = t.gettext("I could not find “{query}”. Did you mean one of these?").format(
-            query=escape(query)
-        )
-    else:
-        text = t.gettext(
-            "I could not find “{query}”. Please try another spelling, or the country's "
-            "name in English."
-        ).format(query=escape(query))
-    buttons = [_pb(t.country_name(code), flow, "c", code) for code in matches]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+def _country_prompt(flow: Flow, t: Translator) -> tuple[str, InlineKeyboardMarkup]:
+    text = search_text(t, flow.data) or t.gettext(
+        "<b>Step 2 of 5.</b> Which country are you in? Type part of its name "
+        "(for example “Ken” for Kenya)."
+    )
+    rows = choice_rows(
+        t, flow.data.get("matches", []), lambda label, code: _pb(label, flow, "c", code)
+    )
     return text, InlineKeyboardMarkup([*rows, _nav(t, flow)])
 
 
@@ -200,7 +185,7 @@ def _consent(flow: Flow, t: Translator, petition: Petition) -> tuple[str, Inline
             "",
             t.gettext("Name: {name}").format(name=escape(data.get("name", ""))),
             t.gettext("Country: {country}").format(
-                country=t.country_name(data.get("country", ""))
+                country=escape(t.country_name(data.get("country", "")))
             ),
             t.gettext("Organisation: {organisation}").format(organisation=organisation),
             (
@@ -213,9 +198,9 @@ def _consent(flow: Flow, t: Translator, petition: Petition) -> tuple[str, Inline
                 "By signing, you agree that the campaign stores your name, country, "
                 "organisation (if given), this choice, your language and the time you signed, "
                 "to count your signature. Governments at the UN General Assembly receive the "
-                "counts, in total and by country; your name and organisation only if you said "
-                "yes above. You can see, download, withdraw or erase your data at any time: "
-                "/privacy."
+                "number of signatures, in total and by country; your name and organisation "
+                "only if you said yes above. You can see, download, withdraw or erase your data "
+                "at any time: /privacy."
             ),
             "",
             t.gettext("The weekly spotlight is separate: tick it below only if you want it."),
@@ -363,20 +348,13 @@ async def on_message(update: Update, context: BotContext) -> None:
         await _show(update, context, flow, edit=False)
         return
     if step is Step.COUNTRY:
-        found = find_country(message.text, t.locale)
-        if found.unique is not None:  # the text names exactly one country: no tap needed
-            await _show(
-                update, context, _advance(flow, country=found.unique, **_FRESH_SEARCH), edit=False
-            )
-            return
-        matches, suggested = list(found.codes), found.suggested
-        query = clean_text(message.text, max_length=60).text or "…"
-        await _show(
-            update,
-            context,
-            flow.at(step, matches=matches, query=query, suggested=suggested),
-            edit=False,
+        answer = read_country(message.text, t)
+        moved = (
+            _advance(flow, country=answer.country, **answer.search)
+            if answer.country
+            else flow.at(step, **answer.search)
         )
+        await _show(update, context, moved, edit=False)
         return
     cleaned = clean_text(message.text, max_length=_TEXT_LIMIT)
     if cleaned.problem is not None:
@@ -397,7 +375,7 @@ def _advance(flow: Flow, **answers: object) -> Flow:
         return flow.at(Step.CONSENT, **answers)
     following = _ORDER[_ORDER.index(step) + 1]
     if following is Step.COUNTRY:
-        answers = {**_FRESH_SEARCH, **answers}  # an earlier search must not show again
+        answers = {**FRESH_SEARCH, **answers}  # an earlier search must not show again
     return flow.at(following, **answers)
 
 
@@ -411,6 +389,8 @@ async def on_button(update: Update, context: BotContext) -> None:
     flow = await _active_flow(update, context)
     if flow is None or flow.kind != FLOW_KIND or flow.token != token or flow.step != step_value:
         if await context.store.signatures.get(query.from_user.id) is not None:
+            # Most often a double tap on "I agree and sign", whose message is becoming the
+            # thank-you: its buttons must stay.
             await query.answer(context.t.gettext("You have already signed. Thank you!"))
             return
         # A press from a closed form gets the menu in place of its dead buttons; a late
@@ -430,14 +410,14 @@ async def on_button(update: Update, context: BotContext) -> None:
     if action == "back":
         await query.answer()
         previous = _ORDER[max(_ORDER.index(step) - 1, 0)]
-        await _show(update, context, flow.at(previous, review=False, **_FRESH_SEARCH), edit=True)
+        await _show(update, context, flow.at(previous, review=False, **FRESH_SEARCH), edit=True)
         return
     if action == "ok" and step is Step.CONSENT:
         await _sign(update, context, flow)
         return
     moved = _button_move(update, flow, step, action, rest)
-    if moved is None:
-        await expired_button(update, context)
+    if moved is None:  # a button of the open form that does not apply: its others still work
+        await expired_button(update, context, offer_menu=False)
         return
     await query.answer()
     await _show(update, context, moved, edit=True)
@@ -454,7 +434,7 @@ def _button_move(
         name = _telegram_name(update)
         return _advance(flow, name=name) if name else None
     if step is Step.COUNTRY and action == "c" and arg in flow.data.get("matches", []):
-        return _advance(flow, country=arg, **_FRESH_SEARCH)
+        return _advance(flow, country=arg, **FRESH_SEARCH)
     if step is Step.ORGANISATION and action == "skip":
         return _advance(flow, organisation=None)
     if step is Step.VISIBILITY and action == "v" and arg in {v.value for v in Visibility}:
@@ -464,7 +444,7 @@ def _button_move(
     if step is Step.CONSENT and action == "read":
         return flow.at(step, read=not flow.data.get("read"))
     if step is Step.CONSENT and action == "e" and arg in {s.value for s in _ORDER[1:5]}:
-        return flow.at(Step(arg), review=True, **_FRESH_SEARCH)
+        return flow.at(Step(arg), review=True, **FRESH_SEARCH)
     return None
 
 
@@ -476,7 +456,7 @@ async def _sign(update: Update, context: BotContext, flow: Flow) -> None:
         return
     data = flow.data
     if not all(data.get(key) for key in ("name", "country", "visibility")):
-        await expired_button(update, context)
+        await expired_button(update, context, offer_menu=False)
         return
     record = await context.store.users.get(user.id)
     settings = context.settings

@@ -14,9 +14,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from jfa_bot.content import Content
 from jfa_bot.context import BotContext
-from jfa_bot.countries import search_countries
 from jfa_bot.forms import clean_text
 from jfa_bot.handlers.common import expired_button, form_button_args, reply
+from jfa_bot.handlers.country_step import FRESH_SEARCH, choice_rows, read_country, search_text
 from jfa_bot.i18n import Translator
 from jfa_bot.keyboards import Kind, MenuItem, button, home_button, main_menu
 from jfa_bot.store import Flow, NewRequest, RequestKind, Usage
@@ -77,7 +77,8 @@ def render(flow: Flow, t: Translator) -> tuple[str, InlineKeyboardMarkup]:
         text = t.gettext(
             "Use the name and country from your signature: {name}, {country}?"
         ).format(
-            name=escape(data.get("name", "")), country=t.country_name(data.get("country", ""))
+            name=escape(data.get("name", "")),
+            country=escape(t.country_name(data.get("country", ""))),
         )
         rows = [
             [_rb(t.gettext("Yes, use them"), flow, "yes")],
@@ -94,17 +95,12 @@ def render(flow: Flow, t: Translator) -> tuple[str, InlineKeyboardMarkup]:
         )
         return text, InlineKeyboardMarkup([[_rb(label, flow, "skip")], cancel])
     if step is Step.COUNTRY:
-        matches = data.get("matches", [])
-        if data.get("query") and not matches:
-            text = t.gettext("I could not find “{query}”. Please try another spelling.").format(
-                query=escape(data["query"])
-            )
-        elif matches:
-            text = t.gettext("Choose your country, or type another name:")
-        else:
-            text = t.gettext("Which country do you work in? Type part of its name.")
-        buttons = [_rb(t.country_name(code), flow, "c", code) for code in matches]
-        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        text = search_text(t, data) or t.gettext(
+            "Which country do you work in? Type part of its name."
+        )
+        rows = choice_rows(
+            t, data.get("matches", []), lambda label, code: _rb(label, flow, "c", code)
+        )
         if flow.kind == PACK_FORM:
             rows.append(skip)
         return text, InlineKeyboardMarkup([*rows, cancel])
@@ -227,9 +223,11 @@ async def on_message(update: Update, context: BotContext, flow: Flow) -> None:
         await _show(update, context, flow, edit=False)
         return
     if step is Step.COUNTRY:
-        matches, _suggested = search_countries(message.text, t)
-        query = clean_text(message.text, max_length=60).text or "…"
-        await _show(update, context, flow.at(step, matches=matches, query=query), edit=False)
+        answer = read_country(message.text, t)
+        moved = flow.at(step, **answer.search)
+        if answer.country:
+            moved = moved.at(_after(moved, step), country=answer.country)
+        await _show(update, context, moved, edit=False)
         return
     limit = 200 if step is Step.OTHER else 100
     cleaned = clean_text(message.text, max_length=limit)
@@ -290,13 +288,13 @@ async def on_button(update: Update, context: BotContext) -> None:
     elif step is Step.ORGANISATION and action == "skip":
         moved = flow.at(Step.COUNTRY, organisation=None)
     elif step is Step.COUNTRY and action == "c" and arg in flow.data.get("matches", []):
-        moved = flow.at(_after(flow, step), country=arg, matches=[], query=None)
+        moved = flow.at(_after(flow, step), country=arg, **FRESH_SEARCH)
     elif step is Step.COUNTRY and action == "skip" and flow.kind == PACK_FORM:
         moved = flow.at(Step.USAGE, country=None)
     elif step is Step.USAGE and action == "u" and arg in {u.value for u in Usage}:
         moved = flow.at(Step.OTHER if arg == Usage.OTHER else Step.CONSENT, usage=arg)
-    if moved is None:
-        await expired_button(update, context)
+    if moved is None:  # a button of the open form that does not apply: its others still work
+        await expired_button(update, context, offer_menu=False)
         return
     await query.answer()
     await _show(update, context, moved, edit=True)

@@ -22,7 +22,7 @@ from jfa_bot.context import BotContext
 from jfa_bot.forms import clean_text
 from jfa_bot.handlers.common import button_args, expired_button, reply
 from jfa_bot.i18n import Translator
-from jfa_bot.keyboards import Kind, button, home_button
+from jfa_bot.keyboards import Kind, MenuItem, button, home_button, main_menu
 from jfa_bot.store import Flow, Signature, Visibility
 
 __all__ = [
@@ -160,6 +160,11 @@ async def show_status(update: Update, context: BotContext) -> None:
     await remember_named(context, user.id, sent)  # the card shows the name: /forget deletes it
 
 
+def _sign_or_menu(t: Translator) -> InlineKeyboardMarkup:
+    """Return the next steps after a signature is withdrawn (or was never there)."""
+    return main_menu(t, (MenuItem.SIGN, MenuItem.HOME))
+
+
 def signature_date(signature: Signature) -> dt.date:
     """Return the signing date (local day recorded at signing)."""
     return dt.date.fromisoformat(signature.signed_day)
@@ -171,7 +176,10 @@ async def count(update: Update, context: BotContext) -> None:
     if update.callback_query:
         await update.callback_query.answer()
     today = dt.datetime.now(context.settings.zone).date().isoformat()
-    counts = await context.store.signatures.counts(today)
+    # Anyone may ask: a country with one or two signers is not named (it could name them).
+    counts = await context.store.signatures.counts(
+        today, min_count=context.settings.public_country_min
+    )
     if counts.total == 0:
         await reply(update, t.gettext("No one has signed yet. Be the first: /sign"))
         return
@@ -187,9 +195,9 @@ async def count(update: Update, context: BotContext) -> None:
         t.ngettext("{n} new signature today", "{n} new signatures today", counts.today).format(
             n=t.number(counts.today)
         ),
-        "",
-        t.gettext("<b>Top countries</b>"),
     ]
+    if counts.top:
+        lines += ["", t.gettext("<b>Top countries</b>")]
     lines += [
         f"{t.number(rank)}. {escape(t.country_name(code))} — {t.number(n)}"
         for rank, (code, n) in enumerate(counts.top, start=1)
@@ -205,7 +213,9 @@ async def withdraw(update: Update, context: BotContext) -> None:
         await update.callback_query.answer()
     if user is None or await context.store.signatures.get(user.id) is None:
         await reply(
-            update, t.gettext("You have not signed the petition, so there is nothing to withdraw.")
+            update,
+            t.gettext("You have not signed the petition, so there is nothing to withdraw."),
+            _sign_or_menu(t),
         )
         return
     question = t.gettext(
@@ -269,7 +279,9 @@ async def _ask_public(update: Update, context: BotContext) -> None:
         "You can take them off again at any time."
     )
     yes = t.gettext("Yes, hand over my name and organisation")
-    await _confirm(update, context, question, yes, "pub_yes", t.gettext("No, count me only"))
+    await _confirm(
+        update, context, question, yes, "pub_yes", t.gettext("No, only count my signature")
+    )
 
 
 async def mydata(update: Update, context: BotContext) -> None:
@@ -300,7 +312,7 @@ def _summary(t: Translator, data: dict[str, Any]) -> str:
             t.gettext("Signature #{number}, {country}, signed {day}.").format(
                 number=t.number(signature["number"]),
                 country=escape(t.country_name(signature["country"])),
-                day=escape(signature["signed_day"]),
+                day=t.date(dt.date.fromisoformat(signature["signed_day"])),
             )
         )
         if signature.get("name"):
@@ -367,7 +379,12 @@ async def on_button(update: Update, context: BotContext) -> None:
             await expired_button(update, context)
             return
         await query.answer(t.gettext("Saved."))
-        await reply(update, handover_choice_text(t, True), edit=True)
+        await reply(
+            update,
+            handover_choice_text(t, True),
+            InlineKeyboardMarkup([[home_button(t)]]),
+            edit=True,
+        )
     elif action == "org":
         signature = await store.signatures.get(user_id)
         if signature is None:
@@ -419,7 +436,7 @@ async def on_button(update: Update, context: BotContext) -> None:
             if removed
             else t.gettext("You have not signed the petition, so there is nothing to withdraw.")
         )
-        await reply(update, text, edit=True)
+        await reply(update, text, _sign_or_menu(t), edit=True)
     elif action == "forget_yes" and confirmations.verify(secret, user_id, action, rest):
         await query.answer()
         await _erase_everything(update, context, user_id)
@@ -479,4 +496,4 @@ async def _erase_everything(update: Update, context: BotContext, user_id: int) -
             "please delete them yourself in this chat.",
             not_deleted,
         ).format(n=t.number(not_deleted))
-    await reply(update, text, edit=True)
+    await reply(update, text, InlineKeyboardMarkup([[home_button(t)]]), edit=True)

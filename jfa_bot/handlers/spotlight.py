@@ -206,7 +206,7 @@ async def settings_menu(update: Update, context: BotContext) -> None:
                 if subscribed
                 else t.gettext("🔔 Get the weekly spotlight"),
                 Kind.SPOTLIGHT,
-                "unsub" if subscribed else "sub",
+                "set_unsub" if subscribed else "set_sub",
             )
         ],
     ]
@@ -256,9 +256,27 @@ async def on_button(update: Update, context: BotContext) -> None:
     elif action == "unsub":
         await query.answer()
         await unsubscribe(update, context)
+    elif action in ("set_sub", "set_unsub"):
+        await _toggle_in_settings(update, context, on=action == "set_sub")
     elif action == "stop":
         await stop_from_post(update, context)
     elif action == "undo":
         await undo_stop(update, context)
     else:
         await expired_button(update, context)
+
+
+async def _toggle_in_settings(update: Update, context: BotContext, *, on: bool) -> None:
+    """Start or stop the weekly spotlight from the settings, and show them updated in place."""
+    query = update.callback_query
+    if query is None:
+        return
+    t = context.t
+    subscriptions = context.store.subscriptions
+    if on:
+        await subscriptions.subscribe(query.from_user.id, t.locale, SUBSCRIBE_VERSION)
+        await query.answer(t.gettext("You will receive the weekly spotlight."))
+    else:
+        await subscriptions.unsubscribe(query.from_user.id)
+        await query.answer(t.gettext("Stopped."))
+    await settings_menu(update, context)

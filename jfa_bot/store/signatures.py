@@ -290,18 +290,23 @@ class Signatures:
         )
         return True
 
-    async def counts(self, today: str, *, top: int = 10) -> SignatureCounts:
-        """Return the live count from the maintained counters: one round trip, constant time."""
+    async def counts(self, today: str, *, top: int = 10, min_count: int = 1) -> SignatureCounts:
+        """Return the live count from the maintained counters: one round trip, constant time.
+
+        `top` lists only countries with at least `min_count` signers: public answers pass
+        a floor so that no country with one or two signers is named.
+        """
         row = await self._db.fetchone(
             """
             SELECT (SELECT value FROM counters WHERE name = 'signatures'),
                    (SELECT COUNT(*) FROM country_counts WHERE count > 0),
                    (SELECT count FROM daily_counts WHERE day = :today),
                    (SELECT json_group_array(json_array(country, count)) FROM (
-                        SELECT country, count FROM country_counts WHERE count > 0
+                        SELECT country, count FROM country_counts
+                        WHERE count > 0 AND count >= :min_count
                         ORDER BY count DESC, country LIMIT :top))
             """,
-            {"today": today, "top": top},
+            {"today": today, "top": top, "min_count": min_count},
         )
         assert row is not None
         return SignatureCounts(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -61,7 +62,7 @@ async def test_a_friend_signs_from_a_share_link_in_six_interactions(
     organisation_step = await friend.ask(country)  # the full name: no tap needed
     assert organisation_step.find_button(label=t.gettext("Skip")) is not None
     visibility_step = await friend.tap(organisation_step, t.gettext("Skip"))
-    consent = await friend.tap(visibility_step, t.gettext("No, count me only"))
+    consent = await friend.tap(visibility_step, t.gettext("No, only count my signature"))
     assert t.gettext("You are signing: <b>{title}</b>").format(title="")[:-7] in consent.text
     assert title in consent.plain  # what is being signed, on the consent screen
     assert consent.find_button(label=t.gettext("📜 Read the petition")) is not None
@@ -101,7 +102,7 @@ async def test_the_consent_screen_shows_the_petition_on_request(
     await press(user, "✍️ Sign as “Lina”")
     await user.ask("Jordan")
     await press(user, "Skip")
-    [consent] = await press(user, "No, count me only")
+    [consent] = await press(user, "No, only count my signature")
     text = bot.bot_data["content"].petition("en").text
     first_words = re.sub(r"<[^>]+>", "", text).split()[:4]
     assert " ".join(first_words) not in consent.plain
@@ -174,8 +175,7 @@ async def test_the_action_pack_and_webinar_forms_end_with_a_next_step(
     _intro, name_step = await user.ask("/webinar", n=2)
     await user.ask("Zawadi")
     await press(user, "I have no organisation")
-    await user.ask("Tanzania")
-    [consent] = await press(user, "Tanzania")
+    [consent] = await user.ask("Tanzania")  # the whole name: taken without a tap
     decline = "No thanks, skip the recording"
     assert decline in consent.button_labels(), consent.button_labels()
     [declined] = await press(user, decline)
@@ -215,3 +215,62 @@ async def test_the_signers_card_shows_what_they_signed_with(
     signature = await store_of(bot).signatures.get(308)
     assert signature is not None and signature.organisation == "Kituo"
     assert reply.plain.startswith("Sorry, I did not understand that.")
+
+
+async def test_an_old_button_outside_a_form_gives_the_way_back_to_the_menu(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    """Stale menus, confirmations, weeks and languages: the notice, then the menu button."""
+    from jfa_bot import confirmations
+    from tests.conftest import TEST_TOKEN
+
+    user = sandbox.user(309, first_name="Rehema", language_code="en")
+    thanks = await sign(user, name="Rehema", country_query="Kenya", country="KE")
+    [confirm] = await user.ask("/withdraw")
+    [weeks] = await user.ask("/weeks")
+    [languages] = await user.ask("/language")
+    [welcome] = await user.ask("/start")
+    old = ":".join(confirmations.issue(TEST_TOKEN, 309, "wd_yes", now=0))
+    stale = [
+        (f"s:wd_yes:{old}", confirm),  # a withdrawal confirmation shown long ago
+        ("w:w:99", weeks),  # a week taken out of the content since
+        ("l:de", languages),  # a language no longer offered
+        ("m:donate", welcome),  # a menu entry that no longer exists
+        ("zz:1", thanks),  # a button of an older version of the bot
+    ]
+    for data, message in stale:
+        answer = await user.press_raw(data, message_id=message.message_id)
+        assert answer.text == EN.gettext("This button has expired. Please use /start."), data
+        [replaced] = await user.wait()
+        assert replaced.message_id == message.message_id, data
+        assert replaced.button_labels() == [HOME], data
+    assert await store_of(bot).signatures.get(309) is not None  # nothing was withdrawn
+
+
+async def test_withdrawing_erasing_and_joining_the_list_each_end_with_a_next_step(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    """The answers to the privacy confirmations are not dead ends, in the user's language."""
+    fr = Translator.for_locale("fr")
+    home = fr.gettext("🏠 Main menu")
+    user = sandbox.user(310, first_name="Awa", language_code="fr")
+    await sign(user, name="Awa", country_query="Sénégal", country="SN", withheld=True, t=fr)
+    [summary, _file] = await user.ask("/mydata", n=2)
+    assert "2026-" not in summary.plain  # the day is written in words, in French
+    signature = await store_of(bot).signatures.get(310)
+    assert signature is not None
+    assert fr.date(dt.date.fromisoformat(signature.signed_day)) in summary.plain
+    await user.ask("/sign")
+    [question] = await press(user, fr.gettext("👁 Add my name to the hand-over list…"))
+    [listed] = await press(user, fr.gettext("Yes, hand over my name and organisation"))
+    assert home in listed.button_labels()
+    await user.ask("/withdraw")
+    [withdrawn] = await press(user, fr.gettext("Yes, withdraw my signature"))
+    assert withdrawn.button_labels() == [fr.gettext("✍️ Sign the petition"), home]
+    [nothing] = await user.ask("/withdraw")
+    assert home in nothing.button_labels()
+    await user.ask("/forget")
+    [erased] = await press(user, fr.gettext("Yes, erase everything"))
+    assert erased.plain == fr.gettext("Everything we held about you has been erased.")
+    assert erased.button_labels() == [home]
+    assert question is not None

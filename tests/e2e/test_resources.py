@@ -154,8 +154,8 @@ async def test_the_webinar_gate_records_the_request_then_answers_at_once(
     assert ask_name.plain == es.gettext("What is your name?")
     await user.ask("Inés Gómez")
     await press(user, es.gettext("I have no organisation"))
-    await user.ask("Colombia")
-    await press(user, es.country_name("CO"))
+    [consent] = await user.ask("Colombia")  # the whole name: taken without a tap
+    assert consent.find_button(label=es.gettext("✅ I agree")) is not None
     [link] = await press(user, es.gettext("✅ I agree"))
     assert "https://justiceforall.example.org/webinar-recording" in link.plain
     [request] = (await store_of(bot).personal_data.export(1008))["requests"]
@@ -186,3 +186,41 @@ async def test_a_signer_reuses_their_details_for_the_webinar(
         "CHRR",
         "MW",
     )
+
+
+async def test_defenders_who_type_their_country_in_full_are_not_asked_to_tap_it(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    fr = Translator.for_locale("fr")
+    webinar_viewer = sandbox.user(1010, language_code="fr")
+    await webinar_viewer.ask("/webinar", n=2)
+    await webinar_viewer.ask("Awa Diop")
+    await press(webinar_viewer, fr.gettext("I have no organisation"))
+    [consent] = await webinar_viewer.ask("sénégal")
+    assert consent.find_button(label=fr.gettext("✅ I agree")) is not None, consent.plain
+    await press(webinar_viewer, fr.gettext("✅ I agree"))
+    [request] = (await store_of(bot).personal_data.export(1010))["requests"]
+    assert request["country"] == "SN"
+    # The Action Pack form: a country named in full in Arabic goes straight to the usage.
+    ar = Translator.for_locale("ar")
+    reader = sandbox.user(1011, language_code="ar")
+    await reader.ask("/actionpack", n=2)
+    await press(reader, ar.gettext("📝 Tell us"))
+    await press(reader, ar.gettext("Skip"))
+    [usage] = await reader.ask("فلسطين")
+    assert usage.plain == ar.gettext("How will you use the Action Pack?")
+
+
+async def test_a_misspelt_country_in_the_webinar_form_is_offered_as_a_guess(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    user = sandbox.user(1012, language_code="en")
+    await user.ask("/webinar", n=2)
+    await user.ask("Baraka")
+    await press(user, EN.gettext("I have no organisation"))
+    [guess] = await user.ask("Keyna")
+    assert guess.plain == EN.gettext(
+        "I could not find “{query}”. Did you mean one of these?"
+    ).format(query="Keyna")
+    [consent] = await press(user, EN.country_name("KE"))
+    assert consent.find_button(label=EN.gettext("✅ I agree")) is not None

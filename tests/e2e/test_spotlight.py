@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from jfa_bot.app import JfaApplication
 from jfa_bot.content import SAMPLE_DIR, Content
 from jfa_bot.i18n import Translator
 from jfa_bot.sandbox import BotApiServer, SimulatedUser
@@ -23,6 +24,7 @@ from jfa_bot.sandbox.state import ChatMessage, MessageKind
 from tests.conftest import ADMIN_ID
 from tests.e2e.conftest import BotRunner
 from tests.e2e.test_broadcast import newest_broadcast, store_of, wait_finished
+from tests.e2e.test_petition import data_of
 
 LOCALES = ("en", "fr", "es", "pt", "ar", "sw")
 _LINKS = re.compile(r"https?://\S+|#\w+|/\w+|@\w+|<[^>]*>|\\\n")
@@ -223,3 +225,26 @@ async def test_an_untranslated_week_still_speaks_the_subscribers_language_around
     call = sw.gettext("✍️ Sign the petition and share it: {link}").split("{link}")[0]
     assert call in post.plain and "Sign the petition and share it" not in post.plain
     assert post.buttons[0][0].text == sw.gettext("✍️ Sign the petition")
+
+
+async def test_a_supporter_turns_the_spotlight_on_and_off_in_the_settings_in_place(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    """The settings message shows the new state at once: no stale "off" above a new reply."""
+    pt = Translator.for_locale("pt")
+    user = sandbox.user(7301, language_code="pt")
+    [settings] = await user.ask("/settings")
+    off = pt.gettext("Weekly spotlight: {state}").format(state=pt.gettext("off"))
+    assert off in settings.plain
+    answer = await user.press(data_of(settings, pt.gettext("🔔 Get the weekly spotlight")))
+    assert answer.text == pt.gettext("You will receive the weekly spotlight.")
+    [edited] = await user.wait()
+    assert edited.message_id == settings.message_id
+    assert pt.gettext("Weekly spotlight: {state}").format(state=pt.gettext("on")) in edited.plain
+    assert await store_of(bot).subscriptions.is_subscribed(7301)
+    await user.press(data_of(edited, pt.gettext("🔕 Stop the weekly spotlight")))
+    [stopped] = await user.wait()
+    assert stopped.message_id == settings.message_id and off in stopped.plain
+    assert pt.gettext("🔔 Get the weekly spotlight") in stopped.button_labels()
+    assert not await store_of(bot).subscriptions.is_subscribed(7301)
+    assert len(user.messages) == 1  # one message, kept up to date

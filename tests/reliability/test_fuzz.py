@@ -804,8 +804,17 @@ class FuzzBot:
         locale = await self._locale(sent.user_id, dict(users)[sent.user_id])
         shown: list[str] = []
         if chat_id is not None:
-            for event in self.sandbox.events_in(chat_id)[events_before:]:
-                shown += [event.text, *event.button_labels()]
+            events = self.sandbox.events_in(chat_id)
+            for position in range(events_before, len(events)):
+                event = events[position]
+                # Replacing only the buttons of an older message (an expired press gets
+                # the menu button) shows no new text: its text was checked when it came.
+                earlier = next(
+                    (e for e in reversed(events[:position]) if e.message_id == event.message_id),
+                    None,
+                )
+                same_text = event.edited and earlier is not None and earlier.text == event.text
+                shown += [*([] if same_text else [event.text]), *event.button_labels()]
         if answer is not None and answer.text:
             shown.append(answer.text)
         if sent.inline_id is not None:

@@ -9,6 +9,7 @@ Telegram rejects: its stderr is one line, without the token.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import sys
@@ -133,3 +134,56 @@ async def test_an_unhandled_crash_prints_its_traceback_without_the_secret(
     assert process.returncode == 1
     assert "thread saw <redacted>" in stderr and "main saw <redacted>" in stderr
     assert TEST_TOKEN not in stderr
+
+
+async def test_an_ordinary_persons_telegram_id_is_not_logged_even_as_json_at_debug(
+    sandbox: BotApiServer, bot_settings: Settings, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Tapping an old button or typing too fast is ordinary: the person's id stays out.
+
+    A Telegram id names an account; once the person sends /forget, a log line holding it
+    would be the last trace of them, kept as long as the logs are.
+    """
+    person_id = 6_123_457
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    settings = bot_settings.model_copy(update={"flood_rate": 5.0})
+    try:
+        setup_logging("DEBUG", secrets=[settings.token()], log_format="json")
+        app = build_application(settings)
+        async with running(app, poll_timeout=1):
+            person = sandbox.user(person_id, first_name="Rehema", language_code="sw")
+            [welcome] = await person.ask("/start")
+            await person.press_raw("m:old-menu-entry", message_id=welcome.message_id)
+            await person.press_raw("s:wd_yes:1:forged", message_id=welcome.message_id)
+            for n in range(40):  # far faster than anyone types
+                await person.send(f"hello {n}")
+            await settle(sandbox, app)
+            await app.bot_data["processor"].shutdown()  # the "slow down" was sent
+        logging.getLogger("jfa_bot.probe").debug("the session is over")
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+    stderr = capfd.readouterr().err
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    assert any(entry["level"] == "DEBUG" for entry in lines), stderr[-3000:]  # DEBUG was on
+    assert any("faster than a person" in entry["message"] for entry in lines), [
+        e["message"][:120] for e in lines if e["level"] != "DEBUG"
+    ]  # seen...
+    assert str(person_id) not in stderr  # ...but not who
+
+
+async def test_a_token_file_others_can_read_is_pointed_out_at_start(
+    sandbox: BotApiServer, tmp_path: Path
+) -> None:
+    # A careless organizer copies .env.example to .env on a shared server: the umask makes
+    # it readable by every account there, and the token in it is the whole bot.
+    env_file = tmp_path / ".env"
+    env_file.write_text("JFA_LOG_FORMAT=text\n", encoding="utf-8")
+    env_file.chmod(0o644)
+    wrong = "987654:AAWrongTokenWrongTokenWrong_x"
+    _status, stderr = await _run_cli(tmp_path, sandbox.base_url, wrong)
+    assert "chmod 600 .env" in stderr, stderr
+    env_file.chmod(0o600)
+    _status, stderr = await _run_cli(tmp_path, sandbox.base_url, wrong)
+    assert "chmod" not in stderr, stderr

@@ -247,3 +247,45 @@ async def test_a_form_replaced_by_another_leaves_no_typed_name_on_disk(
     flow = await store_of(bot).flows.get(3009)
     assert flow is not None and flow.kind != "sign"
     assert on_disk(bot_settings.db_path, NAME) == {}
+
+
+async def test_a_name_replaced_in_the_form_before_signing_leaves_no_trace_on_disk(
+    sandbox: BotApiServer, bot: JfaApplication, bot_settings: Settings
+) -> None:
+    """A signer types a name, then corrects it at the check screen: the first is gone."""
+    user = sandbox.user(3012, language_code="en")
+    await user.ask("/sign")
+    await press(user, EN.gettext("✍️ Sign with another name"))
+    await user.ask(NAME)
+    await user.ask("Kenya")  # taken without a tap
+    await user.ask(ORGANISATION)
+    await press(user, EN.gettext("No, only count my signature"))
+    await press(user, EN.gettext("✏️ Name"))
+    assert on_disk(bot_settings.db_path, NAME)  # still the form's answer
+    [check] = await user.ask("Amani Wanjiru")
+    assert "Amani Wanjiru" in check.plain and NAME not in check.plain
+    await press(user, EN.gettext("✏️ Organisation"))
+    await press(user, EN.gettext("Skip"))
+    assert on_disk(bot_settings.db_path, NAME, ORGANISATION) == {}
+    assert await store_of(bot).db.pending_erasures() == 0
+
+
+async def test_a_name_typed_again_after_going_back_leaves_no_trace_on_disk(
+    sandbox: BotApiServer, bot: JfaApplication, bot_settings: Settings
+) -> None:
+    """A defender types a name in the webinar form, starts over, types another: one stays."""
+    user = sandbox.user(3013, language_code="en")
+    await user.ask("/sign")
+    await press(user, EN.gettext("✍️ Sign with another name"))
+    await user.ask(NAME)
+    await press(user, EN.gettext("← Back"))
+    await user.ask("Amani Wanjiru")
+    assert on_disk(bot_settings.db_path, NAME) == {}
+    await user.ask("/cancel")
+    await user.ask("/webinar", n=2)
+    await user.ask(NAME)
+    await user.ask(ORGANISATION)
+    # The webinar form restarts from the name when /webinar is asked again.
+    await user.ask("/webinar", n=2)
+    await user.ask("Amani Wanjiru")
+    assert on_disk(bot_settings.db_path, NAME, ORGANISATION) == {}

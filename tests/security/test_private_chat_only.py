@@ -13,6 +13,7 @@ from jfa_bot.app import JfaApplication
 from jfa_bot.i18n import Translator
 from jfa_bot.sandbox import BotApiServer, UpdateType
 from tests.conftest import ADMIN_ID
+from tests.e2e.test_petition import sign
 from tests.reliability.conftest import settle
 from tests.security.conftest import store_of
 
@@ -99,3 +100,50 @@ async def test_blocking_the_bot_after_forget_brings_back_no_row(
     )
     await settle(sandbox, bot)
     assert await store.users.get(7005) is None
+
+
+async def test_forged_buttons_pressed_in_a_group_post_nothing_there(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    # The bot's only message in a group is its pointer to the private chat (a link button).
+    # A modified client can still send any callback data on it: menus, the signer's card
+    # (their name and link), the petition form. None of it may be posted in the group.
+    group = sandbox.group(-1009876)
+    member = sandbox.user(7101, first_name="Amani", language_code="en")
+    await member.ask("/start")
+    await sign(member, name="Amani Wanjiru", country_query="Kenya", country="KE")
+    await member.send("/start@jfa_test_bot", chat=group)
+    await settle(sandbox, bot)
+    [pointer] = sandbox.messages_in(group.id)
+    for data in ("m:sign", "m:count", "m:privacy", "s:pub", "s:wd", "s:org", "w:weeks", "l:fr"):
+        answer = await member.press_raw(data, message_id=pointer.message_id, chat=group)
+        assert answer.text == EN.gettext("This button has expired. Please use /start."), data
+    await settle(sandbox, bot)
+    assert [m.message_id for m in sandbox.messages_in(group.id)] == [pointer.message_id]
+    assert "Amani Wanjiru" not in " ".join(m.plain for m in sandbox.events_in(group.id))
+    # Nothing changed for the person either: still signed, still in English.
+    store = store_of(bot)
+    assert await store.signatures.get(member.id) is not None
+    user = await store.users.get(member.id)
+    assert user is not None and user.locale in (None, "en")
+
+
+async def test_a_group_spamming_commands_gets_few_invitations(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    # Telegram takes about 20 messages a minute into one group; past that it answers 429,
+    # and 429s from two chats at once make the pacer hold every reply, everyone's. Anyone
+    # can add the bot to groups and type /start@bot there: the invitation is posted again
+    # only after a pause, and the recent one above serves everybody meanwhile.
+    groups = [sandbox.group(-1004401), sandbox.group(-1004402)]
+    members = [sandbox.user(7400 + n, language_code="en") for n in range(5)]
+    for _ in range(5):
+        for member in members:
+            for group in groups:
+                await member.send("/start@jfa_test_bot", chat=group)
+    await settle(sandbox, bot)
+    for group in groups:
+        assert 1 <= len(sandbox.messages_in(group.id)) <= 2
+    # A person in a private chat is answered as ever.
+    [welcome] = await sandbox.user(7499, language_code="en").ask("/start")
+    assert welcome.plain

@@ -10,6 +10,7 @@ processed once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -17,7 +18,8 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
-from jfa_bot.app import build_application
+from jfa_bot.app import OPS_SERVER_KEY, build_application
+from jfa_bot.ops import OpsServer
 from jfa_bot.sandbox import BotApiServer
 from jfa_bot.settings import Settings
 from jfa_bot.webhook import SECRET_HEADER, WebhookServer, webhook_running
@@ -132,3 +134,134 @@ async def test_a_replayed_update_is_processed_once(
     welcomes = [m for m in sandbox.messages_in(user.id) if m.plain.startswith("Justice For All")]
     assert len(welcomes) == 2
     assert webhook.replayed == 2
+
+
+async def post_update(server: WebhookServer, body: dict[str, object]) -> int:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"http://127.0.0.1:{server.port}{server.path}",
+            json=body,
+            headers={SECRET_HEADER: SECRET},
+        ) as response,
+    ):
+        return response.status
+
+
+async def test_an_update_replayed_after_many_newer_ones_is_still_refused(
+    webhook: WebhookServer, sandbox: BotApiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A captured update (say, from a proxy's log) replayed once the memory of recent ids
+    # has moved on must not sign, erase or answer again. A small memory makes it quick.
+    monkeypatch.setattr("jfa_bot.webhook.RECENT_UPDATES", 4)
+    victim = sandbox.user(5201, language_code="en")
+    assert await post_update(webhook, start_update(600_000, victim.id)) == 200
+    await victim.wait(1)
+    for n in range(1, 7):  # newer updates from other people push it out of memory
+        other = sandbox.user(5210 + n, language_code="en")
+        assert await post_update(webhook, start_update(600_000 + n, other.id)) == 200
+        await other.wait(1)
+    assert await post_update(webhook, start_update(600_000, victim.id)) == 200
+    await victim.quiet(0.5)
+    welcomes = [m for m in sandbox.messages_in(victim.id) if m.plain.startswith("Justice For All")]
+    assert len(welcomes) == 1
+    assert webhook.replayed == 1
+
+
+async def test_after_a_silent_week_a_lower_update_id_is_accepted(
+    webhook: WebhookServer, sandbox: BotApiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Telegram picks the next update_id at random after a week without updates: the
+    # floor that refuses old ids must not refuse the first real update after the silence.
+    monkeypatch.setattr("jfa_bot.webhook.RECENT_UPDATES", 2)
+    person = sandbox.user(5301, language_code="en")
+    for n in range(5):
+        assert await post_update(webhook, start_update(700_000 + n, person.id)) == 200
+        await person.wait(1)
+    now = webhook.clock()
+    webhook.clock = lambda: now + 8 * 24 * 3600.0
+    assert await post_update(webhook, start_update(12_345, person.id)) == 200
+    await person.wait(1)
+    welcomes = [m for m in sandbox.messages_in(person.id) if m.plain.startswith("Justice For All")]
+    assert len(welcomes) == 6
+    assert webhook.replayed == 0
+
+
+async def half_a_request(port: int, data: bytes) -> bool:
+    """Send part of a request and never the rest; True once the server hangs up."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(data)
+        await writer.drain()
+        async with asyncio.timeout(20):  # a guard against hanging forever, not a timing
+            while await reader.read(1024):
+                pass
+        return True
+    except TimeoutError:
+        return False
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+
+
+async def test_connections_that_never_finish_a_request_are_closed(
+    sandbox: BotApiServer, bot_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Slowloris: thousands of half-sent requests held open for the hour aiohttp allows would
+    # use up the process's file descriptors, and with them its connections to Telegram.
+    monkeypatch.setattr("jfa_bot.ops.IDLE_TIMEOUT", 0.5)
+    monkeypatch.setattr("jfa_bot.ops.BODY_TIMEOUT", 0.5)
+    settings = bot_settings.model_copy(
+        update={
+            "webhook_url": "http://127.0.0.1:1/telegram",
+            "webhook_port": 0,
+            "webhook_secret": SecretStr(SECRET),
+            "http_port": 0,
+        }
+    )
+    app = build_application(settings)
+    async with webhook_running(app, settings) as server:
+        ops: OpsServer = app.bot_data[OPS_SERVER_KEY]
+        for port in (server.port, ops.port):
+            assert await half_a_request(port, b"")  # connects, says nothing
+            assert await half_a_request(port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        # Even with the right secret, a body that never ends is not waited for forever.
+        never_ending = (
+            f"POST {server.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{SECRET_HEADER}: {SECRET}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+            '{"update_id": 1'
+        ).encode()
+        assert await half_a_request(server.port, never_ending)
+        # The servers still answer whole requests.
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{ops.port}/healthz") as response,
+        ):
+            assert response.status == 200
+
+
+async def test_a_flood_of_refused_calls_writes_a_bounded_number_of_log_lines(
+    webhook: WebhookServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # One line per refused call lets anyone who finds the URL write the disk full at the
+    # rate they can send requests; the refusals are counted and summed up instead.
+    caplog.set_level(logging.DEBUG)
+    url = f"http://127.0.0.1:{webhook.port}{webhook.path}"
+    async with aiohttp.ClientSession() as http:
+        for n in range(300):
+            headers = {SECRET_HEADER: f"wrong-{n}"} if n % 2 else {}
+            async with http.post(url, data=b"{}", headers=headers) as response:
+                assert response.status == 403
+    too_long = b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n"
+    for garbage in (b"\x16\x03\x01 not http\r\n\r\n", too_long, too_long, too_long):
+        reader, writer = await asyncio.open_connection("127.0.0.1", webhook.port)
+        writer.write(garbage)
+        await writer.drain()
+        await reader.read()
+        writer.close()
+    assert webhook.refused == 300
+    lines = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert len(lines) <= 5, [r.getMessage() for r in lines]
+    assert all(r.levelno < logging.ERROR and not r.exc_info for r in lines), lines
+    assert "aaaaaaaa" not in caplog.text  # the caller's bytes are not copied to the log

@@ -142,6 +142,9 @@ async def test_adding_a_name_to_the_handover_list_asks_first(
     # An old status message's one-tap "show my name" does nothing any more.
     answer = await user.press_raw("s:vis:public", message_id=thanks.message_id)
     assert answer.text == EXPIRED
+    [replaced] = await user.wait()  # its buttons give way to the menu
+    assert replaced.message_id == thanks.message_id
+    assert replaced.button_labels() == [EN.gettext("🏠 Main menu")]
     signature = await store.signatures.get(4007)
     assert signature is not None and signature.visibility is Visibility.WITHHELD
     [status] = await user.ask("/sign")

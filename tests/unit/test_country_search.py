@@ -372,3 +372,52 @@ def test_a_persons_own_language_ranks_first_among_partial_matches() -> None:
 def test_the_old_api_still_answers_with_codes_and_whether_they_are_guesses() -> None:
     assert search_countries("Keyna", Translator.for_locale("en")) == (["KE"], True)
     assert search_countries("Kenya", Translator.for_locale("sw")) == (["KE"], False)
+
+
+#: The names people expect to read where CLDR's standard one reads as a political statement
+#: or an administrative label ("Palestinian Territories", "Hong Kong SAR China").
+EXPECTED_LABELS = {
+    "en": {"PS": "Palestine", "HK": "Hong Kong", "MO": "Macao", "MM": "Myanmar"},
+    "fr": {"PS": "Palestine", "HK": "Hong Kong", "MO": "Macao", "MM": "Myanmar"},
+    "es": {"PS": "Palestina", "HK": "Hong Kong", "MO": "Macao", "MM": "Myanmar"},
+    "pt": {"PS": "Palestina", "HK": "Hong Kong", "MO": "Macau", "MM": "Mianmar"},
+    "ar": {"PS": "فلسطين", "HK": "هونغ كونغ", "MO": "ماكاو", "MM": "ميانمار"},
+    "sw": {"PS": "Palestina", "HK": "Hong Kong", "MO": "Makau", "MM": "Myanmar"},
+}
+
+
+@pytest.mark.parametrize("locale", sorted(EXPECTED_LABELS))
+def test_palestine_and_other_sensitive_places_are_named_as_people_call_them(locale: str) -> None:
+    t = Translator.for_locale(locale)
+    for code, name in EXPECTED_LABELS[locale].items():
+        assert t.country_name(code) == name
+        assert t.countries()[code] == name
+    # Neither Congo is named after its capital, and the two stay distinguishable.
+    congos = {t.country_name("CD"), t.country_name("CG")}
+    assert len(congos) == 2 and not any(" - " in name for name in congos), congos
+    assert not any("SAR" in name or "RAE" in name for name in t.countries().values())
+
+
+@pytest.mark.parametrize(
+    ("locale", "query", "meant"),
+    [
+        ("en", "Palestinian Territories", "PS"),  # CLDR's standard names are still found
+        ("fr", "Territoires palestiniens", "PS"),
+        ("en", "Hong Kong SAR China", "HK"),
+        ("en", "Congo - Kinshasa", "CD"),
+        ("pt", "Congo - Kinshasa", "CD"),
+        ("sw", "Kongo - Brazzaville", "CG"),
+        ("en", "Myanmar (Burma)", "MM"),
+        ("ar", "الأراضي الفلسطينية", "PS"),
+        ("en", "Palestine", "PS"),  # the names shown are taken without a tap
+        ("ar", "هونغ كونغ", "HK"),
+        ("sw", "Jamhuri ya Kongo", "CG"),
+    ],
+)
+def test_both_the_names_shown_and_cldrs_standard_names_are_found(
+    locale: str, query: str, meant: str
+) -> None:
+    assert find_country(query, locale).unique == meant
+    # The name shown on a button is itself found, alone, in every language.
+    t = Translator.for_locale(locale)
+    assert find_country(t.country_name(meant), locale).unique == meant
