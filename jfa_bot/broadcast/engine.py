@@ -73,6 +73,7 @@ class _Run:
         self.verified = verified  # variant texts Telegram accepted (kept across runs)
         self.abort = asyncio.Event()
         self.content_error: str | None = None
+        self.crash: Exception | None = None  # an unexpected error in a send
         self._probes: dict[str, asyncio.Future[None]] = {}
 
     async def turn_to_send(self, text: str) -> asyncio.Future[None] | None:
@@ -259,6 +260,10 @@ class BroadcastEngine:
             outcome = None
             try:
                 outcome = await self._deliver(run, claimed, stats)
+            except Exception as error:  # a bug, not a refusal: stop and let _run report it
+                if run.crash is None:
+                    run.crash = error
+                run.abort.set()
             finally:
                 finished.put_nowait((claimed, outcome))
 
@@ -300,6 +305,8 @@ class BroadcastEngine:
         finally:
             for task in tasks:
                 task.cancel()
+        if run.crash is not None:
+            raise run.crash
         if run.content_error is not None:
             await store.broadcasts.set_state(
                 broadcast_id, BroadcastState.ABORTED, error=run.content_error
