@@ -182,10 +182,32 @@ def memory(small: int, large: int) -> Result:
     )
 
 
-async def cold_start() -> Result:
-    """Measure from spawning `jfa-bot run` to its answer to a waiting /start."""
+async def cold_start(repeats: int = 3) -> Result:
+    """Measure from spawning `jfa-bot run` to its answer to a waiting /start.
+
+    With Telegram-like latency (80 ± 40 ms a call) and without, interleaved.
+    """
+    real, bare = [], []
+    for _ in range(repeats):
+        bare.append(await _cold_start((0.0, 0.0)))
+        real.append(await _cold_start((0.08, 0.04)))
+    return Result(
+        "cold start to the first update handled (new process, new database), latency 80 ± 40 ms",
+        f"{min(real):.2f}–{max(real):.2f} s",
+        f"no latency: {min(bare):.2f}–{max(bare):.2f} s",
+        f"{min(r / b for r, b in zip(real, bare, strict=True)):.2f}–"
+        f"{max(r / b for r, b in zip(real, bare, strict=True)):.2f}",
+        "≤ 1.5 s",
+        max(real) <= 1.5,
+        "includes imports, migrations, getMe and deleteWebhook, the first poll and the "
+        "pacer's wait of one second after the process started (a killed predecessor's "
+        "sends may still count); menus and descriptions (~30 calls) are published after",
+    )
+
+
+async def _cold_start(latency: tuple[float, float]) -> float:
     with tempfile.TemporaryDirectory(prefix="jfa-bench-") as tmp:
-        async with BotApiServer(token=TOKEN) as server:
+        async with BotApiServer(token=TOKEN, latency=latency) as server:
             user = server.user(5, language_code="en")
             await user.send("/start")
             env = {k: v for k, v in os.environ.items() if not k.startswith("JFA_")} | {
@@ -211,12 +233,4 @@ async def cold_start() -> Result:
             finally:
                 process.terminate()
                 await process.wait()
-    return Result(
-        "cold start to the first update handled (new process, new database)",
-        f"{elapsed:.2f} s",
-        "—",
-        "—",
-        "≤ 1.5 s",
-        elapsed <= 1.5,
-        "includes imports, migrations, publishing commands in 7 languages, the first poll",
-    )
+    return elapsed
