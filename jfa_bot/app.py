@@ -99,7 +99,9 @@ OPS_SERVER_KEY = "ops_server"
 WEBHOOK_MODE_KEY = "webhook_mode"
 #: Start-up tries on network errors: pauses grow 1.5× from 1 s to 30 s, about 4 minutes.
 BOOTSTRAP_RETRIES = 15
-PRIVATE = filters.ChatType.PRIVATE
+#: New messages in a private chat. An edit corrects something already answered: editing
+#: an old message into /mydata or /forget must not run it again.
+PRIVATE = filters.ChatType.PRIVATE & ~filters.UpdateType.EDITED
 
 
 class InstrumentedApplication(Application):
@@ -145,7 +147,10 @@ def register_handlers(app: JfaApplication) -> None:
         # In groups the bot only invites people to a private chat, and only when a command
         # is addressed to it (or to no bot): /start@OtherBot is another bot's business.
         MessageHandler(
-            filters.ChatType.GROUPS & filters.COMMAND & fallback.FOR_THIS_BOT,
+            filters.ChatType.GROUPS
+            & ~filters.UpdateType.EDITED
+            & filters.COMMAND
+            & fallback.FOR_THIS_BOT,
             fallback.point_to_private_chat,
         ),
         # Commands, private chats only.
@@ -196,7 +201,7 @@ def register_handlers(app: JfaApplication) -> None:
         # Unknown commands get a pointer to the menu, even in the middle of a form.
         MessageHandler(PRIVATE & filters.COMMAND, fallback.not_understood),
         # Typed answers for a form in progress; outside a form, the polite pointer.
-        MessageHandler(PRIVATE & ~filters.UpdateType.EDITED, petition.on_message),
+        MessageHandler(PRIVATE, petition.on_message),
     ]
     app.add_handlers(handlers)
     app.add_error_handler(errors.on_error)

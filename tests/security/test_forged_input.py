@@ -13,7 +13,9 @@ from __future__ import annotations
 from jfa_bot.app import JfaApplication
 from jfa_bot.i18n import Translator
 from jfa_bot.sandbox import BotApiServer
+from tests.conftest import ADMIN_ID
 from tests.e2e.test_petition import sign
+from tests.reliability.conftest import settle
 from tests.security.conftest import press, store_of
 
 EN = Translator.for_locale("en")
@@ -65,3 +67,26 @@ async def test_organizer_buttons_forged_by_a_supporter_change_nothing(
     store = store_of(bot)
     assert await store.db.fetchall("SELECT id FROM broadcasts") == []
     assert await store.flows.get(9601) is None
+
+
+async def test_editing_an_old_message_into_a_command_runs_nothing(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    # An edit is a correction of something already answered, not a new request: editing
+    # an old message must not re-run it, or make it /mydata (a file of one's data posted
+    # again), /forget or /broadcast. Each edit is still counted against a flood.
+    user = sandbox.user(9701, language_code="en")
+    await sign(user, name="Zawadi Otieno", country_query="Kenya", country="KE")
+    await user.ask("/help")
+    before = len(sandbox.events_in(user.id))
+    uploads = len(sandbox.uploads)
+    for text in ("/mydata", "/forget", "/withdraw", "/start", "/sign", "/nonsense", "hello"):
+        await user.edit_last(text)
+    admin = sandbox.user(ADMIN_ID, language_code="en")
+    await admin.ask("/help")
+    for text in ("/broadcast", "/export", "/stats"):
+        await admin.edit_last(text)
+    await settle(sandbox, bot)
+    assert len(sandbox.events_in(user.id)) == before
+    assert len(sandbox.uploads) == uploads
+    assert len(sandbox.events_in(ADMIN_ID)) == 1  # the answer to /help only
