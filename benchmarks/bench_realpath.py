@@ -6,7 +6,7 @@ the row says otherwise, and the stand-in enforcing 30 messages/s overall and 1/s
 Bot CPU is read from /proc for the bot's process only. Each row is measured `REPEATS`
 times, interleaved with its same-run baseline, with the 1-minute load average recorded.
 
-    python -m benchmarks.bench_realpath [--quick]
+    python -m benchmarks.bench_realpath [--quick] [--rows surge,talkers,...] [--repeats N]
 """
 
 from __future__ import annotations
@@ -124,13 +124,18 @@ async def timed(user: SimulatedUser, action: Awaitable[object], run: Run) -> Non
     run.latencies.append(time.perf_counter() - started)
 
 
-async def think(rng: random.Random) -> None:
-    """Pause as a person does between two taps (1-3 s)."""
-    await asyncio.sleep(rng.uniform(1.0, 3.0))
+async def think(rng: random.Random) -> float:
+    """Pause as a person does between two taps (1-3 s); return the pause."""
+    pause = rng.uniform(1.0, 3.0)
+    await asyncio.sleep(pause)
+    return pause
 
 
-async def sign(user: SimulatedUser, rng: random.Random, run: Run) -> None:
-    """Walk the signing form as a person does: seven answers, each after reading."""
+async def sign(user: SimulatedUser, rng: random.Random, run: Run) -> float:
+    """Walk the signing form as a person does: seven answers, each after reading.
+
+    Return how long the person spent reading (the flow's own minimum, network aside).
+    """
     steps: list[Callable[[], Awaitable[object]]] = [
         lambda: user.ask("/sign", timeout=300),
         lambda: user.tap(label="✍️ Sign with another name", timeout=300),
@@ -140,11 +145,13 @@ async def sign(user: SimulatedUser, rng: random.Random, run: Run) -> None:
         lambda: user.tap(label="Yes, hand over my name and organisation", timeout=300),
         lambda: user.tap(label="✅ I agree and sign", timeout=300),
     ]
+    reading = 0.0
     for n, step in enumerate(steps):
         if n:
-            await think(rng)
+            reading += await think(rng)
         await timed(user, step(), run)
     run.updates += len(steps)
+    return reading
 
 
 async def measure(
@@ -176,26 +183,32 @@ def most_in_any_second(times: list[float]) -> int:
 # -- rows ---------------------------------------------------------------------------------
 
 
-async def surge(signers: int, spread: float = 10.0) -> list[Run]:
-    """`signers` people start the form within `spread` seconds and sign."""
-    runs = []
-    for repeat in range(REPEATS):
-        with tempfile.TemporaryDirectory(prefix="jfa-bench-") as tmp:
-            async with BotApiServer(token=TOKEN) as server:
-                limits(server)
-                async with bot_process(server, Path(tmp) / "s.sqlite3") as pid:
-                    rng = random.Random(repeat)
-                    people = [server.user(100_000 + n, language_code="en") for n in range(signers)]
+async def surge(
+    signers: int, *, latency: tuple[float, float] = (0.08, 0.04), spread: float = 10.0
+) -> Run:
+    """`signers` people start the form within `spread` seconds and sign.
 
-                    async def one(user: SimulatedUser, run: Run, rng: random.Random = rng) -> None:
-                        await asyncio.sleep(rng.uniform(0, spread))
-                        await sign(user, random.Random(user.id), run)
+    `extra["own"]` is the people's own minimum: the latest of (start + reading time).
+    """
+    with tempfile.TemporaryDirectory(prefix="jfa-bench-") as tmp:
+        async with BotApiServer(token=TOKEN) as server:
+            limits(server, latency=latency)
+            async with bot_process(server, Path(tmp) / "s.sqlite3") as pid:
+                rng = random.Random(signers)
+                people = [server.user(100_000 + n, language_code="en") for n in range(signers)]
+                own: list[float] = []
 
-                    async def work(run: Run, people: list[SimulatedUser] = people) -> None:
-                        await asyncio.gather(*(one(user, run) for user in people))
+                async def one(user: SimulatedUser, run: Run) -> None:
+                    offset = rng.uniform(0, spread)
+                    await asyncio.sleep(offset)
+                    own.append(offset + await sign(user, random.Random(user.id), run))
 
-                    runs.append(await measure(server, pid, work))
-    return runs
+                async def work(run: Run) -> None:
+                    await asyncio.gather(*(one(user, run) for user in people))
+
+                run = await measure(server, pid, work)
+                run.extra["own"] = max(own)
+                return run
 
 
 async def start_rush(people: int, concurrent: int) -> Run:
@@ -232,13 +245,15 @@ async def _seed_broadcast(db: Path, subscribers: int, *, paid: bool = False) -> 
         await store.close()
 
 
-async def _talk(server: BotApiServer, talkers: int, turns: int, run: Run) -> None:
+async def _talk(
+    server: BotApiServer, talkers: int, turns: int, run: Run, *, spread: float = 2.0
+) -> None:
     commands = ["/start", "/count", "/help", "/privacy", "/count"]
 
     async def person(n: int) -> None:
         user = server.user(300_000 + n, language_code="en")
         rng = random.Random(n)
-        await asyncio.sleep(rng.uniform(0, 2))
+        await asyncio.sleep(rng.uniform(0, spread))
         for turn in range(turns):
             await timed(user, user.ask(commands[turn % len(commands)], timeout=300), run)
             await think(rng)
@@ -262,7 +277,19 @@ async def talkers(subscribers: int, talkers: int, turns: int, *, broadcast: bool
                     await _talk(server, talkers, turns, run)
                     run.extra["talk_wall"] = time.perf_counter() - started
 
-                return await measure(server, pid, work)
+                run = await measure(server, pid, work)
+                # The broadcast's own pace while people talked (subscribers are 1..N).
+                sends = sorted(
+                    call.time
+                    for call in server.calls
+                    if call.method == "sendMessage"
+                    and int(call.params.get("chat_id", 0)) <= subscribers
+                )
+                if len(sends) > 1:
+                    run.extra["broadcast_rate"] = (len(sends) - 1) / (sends[-1] - sends[0])
+                    every = [t for t in server.stats.send_times if sends[0] <= t <= sends[-1]]
+                    run.extra["total_rate"] = (len(every) - 1) / (sends[-1] - sends[0])
+                return run
 
 
 async def broadcast_alone(
@@ -298,27 +325,39 @@ async def broadcast_alone(
                 span = times[-1] - times[0] if len(times) > 1 else 0.0
                 minimum = math.ceil(len(times) / limit) - 1
                 run.extra["rate"] = limit * minimum / span if span else 0.0
+                # Sends spaced evenly at exactly the limit score (N-1)/N windows on that
+                # burst measure; the sustained rate is the plain one: arrivals per second.
+                run.extra["sustained"] = (len(times) - 1) / span if span else 0.0
                 return run
 
 
-async def flood(others: int, flood_updates: int, *, with_flooder: bool) -> Run:
-    """`others` use the bot while one user sends `flood_updates` as fast as possible."""
+async def flood(others: int, flood_updates: int, *, flooder: float | None) -> Run:
+    """`others` use the bot while one user sends `flood_updates` at `flooder` a second.
+
+    `flooder=0` sends them all at once (faster than any client can); None: no flooder.
+    """
     with tempfile.TemporaryDirectory(prefix="jfa-bench-") as tmp:
         async with BotApiServer(token=TOKEN) as server:
             limits(server)
             async with bot_process(server, Path(tmp) / "f.sqlite3") as pid:
 
                 async def work(run: Run) -> None:
-                    async def flooder() -> None:
+                    async def flood_them() -> None:
                         user = server.user(400_000, language_code="en")
+                        started = time.perf_counter()
                         for n in range(flood_updates):
                             await user.send(f"spam {n}")
-                            if n % 50 == 0:
+                            if flooder:
+                                due = started + (n + 1) / flooder
+                                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                            elif n % 50 == 0:
                                 await asyncio.sleep(0)
 
-                    tasks = [_talk(server, others, 4, run)]
-                    if with_flooder:
-                        tasks.append(flooder())
+                    # Against a paced flooder people come over 8 s (the flood lasts 20 s);
+                    # against a dump, within 2 s, as the row always measured it.
+                    tasks = [_talk(server, others, 4, run, spread=8.0 if flooder else 2.0)]
+                    if flooder is not None:
+                        tasks.append(flood_them())
                     await asyncio.gather(*tasks)
 
                 return await measure(server, pid, work)
@@ -358,25 +397,23 @@ def _range(values: list[float], fmt: str) -> str:
     return format(low, fmt) if f"{low:{fmt}}" == f"{high:{fmt}}" else f"{low:{fmt}}–{high:{fmt}}"
 
 
-async def run(quick: bool) -> list[Result]:
-    """Measure every row; return the results for RESULTS.md."""
-    results: list[Result] = []
-    size = {
-        "surge": 100 if quick else 200,
-        "subscribers": 300 if quick else 900,
-        "paid": 3000 if quick else 10_000,
-        "talkers": 50,
-        "cpu": 60 if quick else 200,
-    }
+def _p(runs: list[Run], q: float) -> list[float]:
+    return [pct(r.latencies, q) for r in runs]
 
-    # 40 people send /start at once, 100 ms latency: concurrent vs one at a time.
+
+def _rated(runs: list[Run]) -> str:
+    return "/".join(str(r.rate_limited) for r in runs)
+
+
+async def row_start_rush(size: dict[str, int]) -> list[Result]:
+    """40 people send /start at once, 100 ms latency: concurrent vs one at a time."""
     fast, slow = [], []
     for _ in range(REPEATS):
         slow.append(await start_rush(40, concurrent=1))
         fast.append(await start_rush(40, concurrent=128))
     f_med = [statistics.median(r.latencies) for r in fast]
     s_med = [statistics.median(r.latencies) for r in slow]
-    results.append(
+    return [
         Result(
             "40 people send /start at once, 100 ms latency: median wait",
             f"{_range(f_med, '.2f')} s",
@@ -386,131 +423,182 @@ async def run(quick: bool) -> list[Result]:
             max(f_med) <= 0.5,
             f"load {_loads(fast)}",
         )
+    ]
+
+
+async def _surge_row(signers: int, latency: tuple[float, float], target: float) -> Result:
+    runs = [await surge(signers, latency=latency) for _ in range(REPEATS)]
+    floors = [max(r.sends / LIMIT, r.extra["own"]) for r in runs]
+    ratios = [r.wall / floor for r, floor in zip(runs, floors, strict=True)]
+    lat = [x for r in runs for x in r.latencies]
+    cpu_ms = [r.cpu / r.updates * 1e3 for r in runs]
+    label = "no latency" if latency == (0.0, 0.0) else f"latency {latency[0] * 1e3:.0f} ms"
+    if latency[1]:
+        label += f" ± {latency[1] * 1e3:.0f} ms"
+    return Result(
+        f"surge: {signers:,} people start signing within 10 s and finish (1-3 s reading per "
+        f"step), 30/s + 1/s per chat enforced, {label}",
+        f"{_range([r.wall for r in runs], '.1f')} s; 429s: {_rated(runs)}; reply p50/p95/p99 "
+        f"{pct(lat, 0.5):.2f}/{pct(lat, 0.95):.2f}/{pct(lat, 0.99):.2f} s; bot CPU "
+        f"{_range(cpu_ms, '.2f')} ms/update",
+        "physical minimum: the longer of bot messages ÷ 30/s "
+        f"({_range([r.sends / LIMIT for r in runs], '.1f')} s) and the people's own reading "
+        f"({_range([r.extra['own'] for r in runs], '.1f')} s)",
+        _range(ratios, ".2f"),
+        f"≤ {target}, 0 × 429",
+        max(ratios) <= target and all(r.rate_limited == 0 for r in runs),
+        f"load {_loads(runs)}; {_range([float(r.sends) for r in runs], ',.0f')} bot messages",
     )
 
-    # Signing surge.
-    surge_runs = await surge(size["surge"])
-    ratios = [r.wall / max(r.sends / LIMIT, 1e-9) for r in surge_runs]
-    all_lat = [x for r in surge_runs for x in r.latencies]
-    cpu_ms = [r.cpu / r.updates * 1e3 for r in surge_runs]
-    results.append(
-        Result(
-            f"surge: {size['surge']} people sign within 10 s (1-3 s reading per step), "
-            "30/s + 1/s per chat enforced, latency on",
-            f"{_range([r.wall for r in surge_runs], '.1f')} s; 429s: "
-            f"{'/'.join(str(r.rate_limited) for r in surge_runs)}; reply p50/p95/p99 "
-            f"{pct(all_lat, 0.5):.2f}/{pct(all_lat, 0.95):.2f}/{pct(all_lat, 0.99):.2f} s; "
-            f"bot CPU {_range(cpu_ms, '.2f')} ms/update",
-            "physical minimum: bot messages ÷ 30/s "
-            f"({_range([r.sends / LIMIT for r in surge_runs], '.1f')} s)",
-            _range(ratios, ".2f"),
-            "≤ 1.05 (≤ 1.1 with latency), 0 × 429",
-            max(ratios) <= 1.1 and all(r.rate_limited == 0 for r in surge_runs),
-            f"load {_loads(surge_runs)}; people read for 1-3 s between steps, so the flow "
-            "itself takes ~15 s: the total is bounded by the spread and the reading, not by "
-            "the 30/s limit, at this size",
-        )
-    )
 
-    # Talkers during a broadcast vs without.
+async def row_surge(size: dict[str, int]) -> list[Result]:
+    """The signing surges of issue 14: without latency (two sizes) and at 50 ms."""
+    return [
+        await _surge_row(size["surge"], (0.0, 0.0), 1.05),
+        await _surge_row(size["surge_latency"], (0.05, 0.0), 1.1),
+    ]
+
+
+async def row_surge_large(size: dict[str, int]) -> list[Result]:
+    """The largest surge (minutes per repeat)."""
+    return [await _surge_row(size["surge_large"], (0.0, 0.0), 1.05)]
+
+
+async def row_talkers(size: dict[str, int]) -> list[Result]:
+    """Talkers during a broadcast vs without."""
     busy, quiet = [], []
     for _ in range(REPEATS):
         quiet.append(await talkers(size["subscribers"], size["talkers"], 5, broadcast=False))
         busy.append(await talkers(size["subscribers"], size["talkers"], 5, broadcast=True))
-    p99 = [
-        pct(b.latencies, 0.99) / pct(q.latencies, 0.99) for b, q in zip(busy, quiet, strict=True)
-    ]
-    p95 = [
-        pct(b.latencies, 0.95) / pct(q.latencies, 0.95) for b, q in zip(busy, quiet, strict=True)
-    ]
-    results.append(
+    p99 = [b / q for b, q in zip(_p(busy, 0.99), _p(quiet, 0.99), strict=True)]
+    p95 = [b / q for b, q in zip(_p(busy, 0.95), _p(quiet, 0.95), strict=True)]
+    rates = [b.extra.get("broadcast_rate", 0.0) for b in busy]
+    totals = [b.extra.get("total_rate", 0.0) for b in busy]
+    return [
         Result(
             f"{size['talkers']} people talk during a broadcast to {size['subscribers']:,} "
-            "(latency on, 30/s + 1/s per chat enforced): reply p95 / p99",
-            f"{_range([pct(b.latencies, 0.95) for b in busy], '.2f')} / "
-            f"{_range([pct(b.latencies, 0.99) for b in busy], '.2f')} s; 429s: "
-            f"{'/'.join(str(b.rate_limited) for b in busy)}",
-            f"no broadcast: {_range([pct(q.latencies, 0.95) for q in quiet], '.2f')} / "
-            f"{_range([pct(q.latencies, 0.99) for q in quiet], '.2f')} s",
+            "(latency 80 ± 40 ms, 30/s + 1/s per chat enforced): reply p95 / p99",
+            f"{_range(_p(busy, 0.95), '.2f')} / {_range(_p(busy, 0.99), '.2f')} s; 429s: "
+            f"{_rated(busy)}; the broadcast meanwhile {_range(rates, '.1f')}/s "
+            f"({_range([r / LIMIT for r in rates], '.2f')} of 30/s), every send "
+            f"{_range(totals, '.1f')}/s ({_range([r / LIMIT for r in totals], '.2f')})",
+            f"no broadcast: {_range(_p(quiet, 0.95), '.2f')} / {_range(_p(quiet, 0.99), '.2f')} s",
             f"p95 {_range(p95, '.2f')}, p99 {_range(p99, '.2f')}",
-            "p99 ≤ 2",
+            "p99 ≤ 2, 0 × 429",
             max(p99) <= 2 and all(b.rate_limited == 0 for b in busy),
             f"load {_loads(busy)}",
         )
-    )
+    ]
 
-    # Broadcast alone, latency on and off (the arrival rule costs one round trip a window).
+
+def jitter_ceiling(limit: int, latency: tuple[float, float]) -> float:
+    """Return the most a pacer that never lets limit+1 arrive in a second can send.
+
+    Not knowing when a send arrived, it must count each one for a window plus what its
+    round trip took beyond the shortest (80 ± 40 ms as two halves of 40 ± 20: 40 ms on
+    average beyond the 40 ms minimum), plus its 2 ms timer and 5 ms estimate margins.
+    """
+    base, jitter = latency
+    return limit / (1.002 + jitter + (0.005 if base else 0.0))
+
+
+async def row_broadcast_alone(size: dict[str, int]) -> list[Result]:
+    """Broadcast alone, latency on and off."""
     on, off = [], []
     for _ in range(REPEATS):
         off.append(await broadcast_alone(size["subscribers"], latency=(0.0, 0.0)))
         on.append(await broadcast_alone(size["subscribers"]))
-    for label, runs in (("latency 80 ± 40 ms", on), ("no latency", off)):
-        rates = [r.extra["rate"] for r in runs]
+    results = []
+    for label, runs, latency in (
+        ("no latency", off, (0.0, 0.0)),
+        ("latency 80 ± 40 ms", on, (0.08, 0.04)),
+    ):
+        rates = [r.extra["sustained"] for r in runs]
+        ceiling = jitter_ceiling(LIMIT, latency)
         results.append(
             Result(
                 f"broadcast alone to {size['subscribers']:,}, {label}, 30/s + 1/s per chat "
                 "enforced",
-                f"{_range(rates, '.1f')}/s; 429s: {'/'.join(str(r.rate_limited) for r in runs)}"
-                f"; most in any 1 s: {max(r.most_in_a_second for r in runs)}",
-                "Telegram's limit: 30/s",
+                f"{_range(rates, '.2f')}/s; 429s: {_rated(runs)}; most in any 1 s: "
+                f"{max(r.most_in_a_second for r in runs)}",
+                f"Telegram's limit: 30/s (with this jitter, a pacer that never exceeds it "
+                f"can reach {ceiling:.1f}/s = {ceiling / LIMIT:.3f})",
                 _range([x / LIMIT for x in rates], ".3f"),
                 "≥ 0.97, 0 × 429",
                 min(rates) / LIMIT >= 0.97 and all(r.rate_limited == 0 for r in runs),
-                f"load {_loads(runs)}; rate = 30 × (ceil(N/30) − 1) ÷ (last − first arrival): "
-                "the fastest Telegram allows is 1.0. The pacer holds each slot until one "
-                "second after Telegram's answer (exact for arrivals), so it allows at most "
-                "30 per (1 s + round trip)",
+                f"load {_loads(runs)}; rate = (N − 1) ÷ (last − first arrival) as the "
+                "stand-in counted them; on the burst measure, 30 × (ceil(N/30) − 1) ÷ span: "
+                f"{_range([r.extra['rate'] / LIMIT for r in runs], '.3f')}",
             )
         )
+    return results
 
-    # Paid tier with the stand-in enforcing 1,000/s.
+
+async def row_paid(size: dict[str, int]) -> list[Result]:
+    """Paid tier with the stand-in enforcing 1,000/s."""
     paid = [await broadcast_alone(size["paid"], paid=True) for _ in range(REPEATS)]
-    rates = [r.extra["rate"] for r in paid]
-    results.append(
+    rates = [r.extra["sustained"] for r in paid]
+    ceiling = jitter_ceiling(1000, (0.08, 0.04))
+    return [
         Result(
-            f"paid tier, {size['paid']:,} subscribers, stand-in enforcing 1,000/s, latency on",
-            f"{_range(rates, ',.0f')}/s; 429s: {'/'.join(str(r.rate_limited) for r in paid)}; "
-            f"most in any 1 s: {max(r.most_in_a_second for r in paid)}; bot CPU "
+            f"paid tier, {size['paid']:,} subscribers, stand-in enforcing 1,000/s, "
+            "latency 80 ± 40 ms",
+            f"{_range(rates, ',.0f')}/s; 429s: {_rated(paid)}; most in any 1 s: "
+            f"{max(r.most_in_a_second for r in paid)}; bot CPU "
             f"{_range([r.cpu / max(r.sends, 1) * 1e3 for r in paid], '.3f')} ms/send",
-            "Telegram's paid limit: 1,000/s",
+            f"Telegram's paid limit: 1,000/s (with this jitter, at most {ceiling:,.0f}/s = "
+            f"{ceiling / 1000:.3f})",
             _range([x / 1000 for x in rates], ".3f"),
             "≥ 0.97, 0 × 429",
             min(rates) >= 970 and all(r.rate_limited == 0 for r in paid),
-            f"load {_loads(paid)}; bot and stand-in (Python, in the benchmark's process) "
-            "share 2 cores",
+            f"load {_loads(paid)}; JFA_BROADCAST_IN_FLIGHT=500; bot and stand-in (Python, "
+            "in the benchmark's process) share 2 cores",
         )
-    )
-
-    # Flood isolation.
-    with_f, without = [], []
-    for _ in range(REPEATS):
-        without.append(await flood(20, 1000, with_flooder=False))
-        with_f.append(await flood(20, 1000, with_flooder=True))
-    ratio = [
-        pct(w.latencies, 0.95) / pct(o.latencies, 0.95)
-        for w, o in zip(with_f, without, strict=True)
     ]
-    results.append(
-        Result(
-            "flood isolation: 20 people's reply p95 while one user sends 1,000 updates",
-            f"{_range([pct(w.latencies, 0.95) for w in with_f], '.2f')} s; 429s: "
-            f"{'/'.join(str(w.rate_limited) for w in with_f)}",
-            f"no flooder: {_range([pct(o.latencies, 0.95) for o in without], '.2f')} s",
-            _range(ratio, ".2f"),
-            "≤ 1.5",
-            max(ratio) <= 1.5,
-            f"load {_loads(with_f)}",
-        )
-    )
 
-    # CPU per update through loopback HTTP.
+
+async def row_flood(size: dict[str, int]) -> list[Result]:
+    """Flood isolation: a scripted flooder at 50/s, and a dump of 1,000 at once."""
+    results = []
+    for label, rate, target in (
+        ("1,000 updates at 50 a second (ten times the flood limit)", 50.0, 1.5),
+        ("1,000 updates at once", 0.0, None),
+    ):
+        with_f, without = [], []
+        for _ in range(REPEATS):
+            without.append(await flood(20, 1000, flooder=None))
+            with_f.append(await flood(20, 1000, flooder=rate))
+        ratio = [w / o for w, o in zip(_p(with_f, 0.95), _p(without, 0.95), strict=True)]
+        results.append(
+            Result(
+                f"flood isolation: 20 people's reply p95 while one user sends {label}",
+                f"{_range(_p(with_f, 0.95), '.2f')} s; 429s: {_rated(with_f)}",
+                f"no flooder: {_range(_p(without, 0.95), '.2f')} s",
+                _range(ratio, ".2f"),
+                "≤ 1.5" if target else "— (the queue ahead is Telegram's: see note)",
+                target is not None and max(ratio) <= target,
+                f"load {_loads(with_f)}"
+                + (
+                    ""
+                    if target
+                    else "; getUpdates hands out at most 100 updates a call, in arrival order:"
+                    " an update behind 1,000 waits for 10 round trips (~0.8 s at 80 ms)"
+                    " whatever the bot does with them"
+                ),
+            )
+        )
+    return results
+
+
+async def row_cpu(size: dict[str, int]) -> list[Result]:
+    """CPU per update through loopback HTTP."""
     ours, echo = [], []
     for _ in range(REPEATS):
         echo.append(await cpu_per_update(size["cpu"], echo=True))
         ours.append(await cpu_per_update(size["cpu"], echo=False))
     o_ms = [r.cpu / r.updates * 1e3 for r in ours]
     e_ms = [r.cpu / r.updates * 1e3 for r in echo]
-    results.append(
+    return [
         Result(
             "bot CPU per update, real HTTP path (/start: welcome with menu, latency on)",
             f"{_range(o_ms, '.2f')} ms",
@@ -520,18 +608,49 @@ async def run(quick: bool) -> list[Result]:
             max(o_ms) <= 3,
             f"load {_loads(ours)}; includes getUpdates polling and the job queue",
         )
-    )
+    ]
+
+
+ROWS = {
+    "start": row_start_rush,
+    "surge": row_surge,
+    "talkers": row_talkers,
+    "broadcast": row_broadcast_alone,
+    "paid": row_paid,
+    "flood": row_flood,
+    "cpu": row_cpu,
+    "surge-large": row_surge_large,
+}
+#: The issue's sizes; --quick shrinks them for a look in a few minutes.
+SIZES = {"surge": 500, "surge_latency": 200, "surge_large": 2000, "subscribers": 3000}
+QUICK = {"surge": 100, "surge_latency": 60, "surge_large": 300, "subscribers": 300}
+
+
+async def run(quick: bool, rows: list[str] | None = None) -> list[Result]:
+    """Measure the rows (all but the largest surge by default); return their results."""
+    size = {"talkers": 50, "paid": 3000 if quick else 20_000, "cpu": 60 if quick else 200}
+    size |= QUICK if quick else SIZES
+    results: list[Result] = []
+    for name in rows or [name for name in ROWS if name != "surge-large"]:
+        results += await ROWS[name](size)
     return results
 
 
 def main() -> None:
     """Run these rows alone and print them."""
+    global REPEATS
     from benchmarks.common import table
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_realpath")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--rows", help=f"comma-separated, of: {', '.join(ROWS)} (default: all but surge-large)"
+    )
+    parser.add_argument("--repeats", type=int, default=REPEATS)
     args = parser.parse_args()
-    print(table(asyncio.run(run(args.quick))))
+    REPEATS = args.repeats
+    rows = args.rows.split(",") if args.rows else None
+    print(table(asyncio.run(run(args.quick, rows))))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
-"""Run broadcasts: claim a batch, pace and send it, record every outcome, repeat.
+"""Run broadcasts: keep recipients claimed, pace and send them, record every outcome.
 
-The batch size is the in-flight bound: rows are marked `sending` before their sends start
-and get their outcome right after, so a crash can only re-send the one batch in flight.
+`in_flight` bounds the rows claimed and not yet recorded: rows are marked `sending` before
+their sends start and get their outcome right after, so a crash can only re-send those.
 One engine per process; each running broadcast is one asyncio task, resumed at start-up.
 """
 
@@ -63,6 +63,37 @@ class RunStats:
 
 # Called after each batch and at the end: (broadcast, stats, finished).
 ProgressHook = Callable[[Broadcast, RunStats, bool], Awaitable[None]]
+
+
+class _Run:
+    """One run of one broadcast: its abort switch, and which variants Telegram accepted."""
+
+    def __init__(self, broadcast: Broadcast, verified: set[str]) -> None:
+        self.broadcast = broadcast
+        self.verified = verified  # variant texts Telegram accepted (kept across runs)
+        self.abort = asyncio.Event()
+        self.content_error: str | None = None
+        self.crash: Exception | None = None  # an unexpected error in a send
+        self._probes: dict[str, asyncio.Future[None]] = {}
+
+    async def turn_to_send(self, text: str) -> asyncio.Future[None] | None:
+        """Wait while another send probes this variant; return a probe if this one is it."""
+        while text not in self.verified and not self.abort.is_set():
+            probe = self._probes.get(text)
+            if probe is None:
+                probe = self._probes[text] = asyncio.get_running_loop().create_future()
+                return probe
+            await asyncio.shield(probe)
+        return None
+
+    def probe_done(self, text: str, probe: asyncio.Future[None], *, accepted: bool) -> None:
+        """Record a probe's verdict and let the sends waiting behind it go."""
+        if accepted:
+            self.verified.add(text)
+        if self._probes.get(text) is probe:
+            del self._probes[text]
+        if not probe.done():
+            probe.set_result(None)
 
 
 class BroadcastEngine:
@@ -203,58 +234,114 @@ class BroadcastEngine:
             raise
 
     async def _send_all(self, broadcast_id: int) -> None:
+        """Keep up to `in_flight` recipients claimed and their sends queued at the pacer.
+
+        A pipeline, not batches: recipients are claimed in chunks as earlier sends finish,
+        so the pacer always has the next send waiting and never idles for a batch's last
+        answer. Outcomes are recorded as they come (one transaction per group), so at most
+        `in_flight` rows are ever `sending`: the most a crash can send twice.
+        """
         stats = self.stats.setdefault(broadcast_id, RunStats())
         stats.started, stats.sent_this_run = time.monotonic(), 0
         store = self.store
-        while True:
-            broadcast = await store.broadcasts.get(broadcast_id)
-            if broadcast is None or broadcast.state is not BroadcastState.RUNNING:
-                break
-            batch = await store.broadcasts.claim(broadcast_id, self.config.in_flight)
-            if not batch:
+        broadcast = await store.broadcasts.get(broadcast_id)
+        if broadcast is None or broadcast.state is not BroadcastState.RUNNING:
+            return
+        run = _Run(broadcast, self._verified.setdefault(broadcast_id, set()))
+        bound = self.config.in_flight
+        chunk = max(1, bound // 4)
+        # Finished sends report here; the loop records whatever has finished in one go.
+        finished: asyncio.Queue[tuple[Claimed, Outcome | None]] = asyncio.Queue()
+        tasks: set[asyncio.Task[None]] = set()
+        exhausted = False
+        last_report = time.monotonic()
+
+        async def deliver(claimed: Claimed) -> None:
+            outcome = None
+            try:
+                outcome = await self._deliver(run, claimed, stats)
+            except Exception as error:  # a bug, not a refusal: stop and let _run report it
+                if run.crash is None:
+                    run.crash = error
+                run.abort.set()
+            finally:
+                finished.put_nowait((claimed, outcome))
+
+        try:
+            while True:
+                running = not run.abort.is_set() and broadcast_id not in self._halted
+                room = bound - len(tasks) - finished.qsize()  # claimed and not recorded
+                if running and not exhausted and room >= chunk:
+                    current = await store.broadcasts.get(broadcast_id)
+                    if current is None or current.state is not BroadcastState.RUNNING:
+                        self._halted.add(broadcast_id)  # stopped elsewhere: finish up
+                        continue
+                    batch = await store.broadcasts.claim(broadcast_id, room)
+                    exhausted = not batch
+                    for claimed in batch:
+                        task = asyncio.create_task(deliver(claimed))
+                        tasks.add(task)
+                        task.add_done_callback(tasks.discard)
+                    if batch:
+                        continue
+                if not tasks and finished.empty():
+                    break
+                done = [await finished.get()]
+                while not finished.empty():
+                    done.append(finished.get_nowait())
+                # A send that never began (a pause, a cancel, a refused message) goes back
+                # to the queue: it is pending, neither sent nor failed.
+                outcomes = [
+                    outcome or Outcome(claimed.user_id, DeliveryState.PENDING)
+                    for claimed, outcome in done
+                ]
+                await store.broadcasts.record(broadcast_id, outcomes)
+                self.outcomes.update(
+                    o.state.value for o in outcomes if o.state is not DeliveryState.PENDING
+                )
+                if time.monotonic() - last_report >= 1.0:
+                    last_report = time.monotonic()
+                    await self._report(broadcast, stats, finished=False)
+        finally:
+            for task in tasks:
+                task.cancel()
+        if run.crash is not None:
+            raise run.crash
+        if run.content_error is not None:
+            await store.broadcasts.set_state(
+                broadcast_id, BroadcastState.ABORTED, error=run.content_error
+            )
+            log.error(
+                "Broadcast %d aborted: the message is refused: %s", broadcast_id, run.content_error
+            )
+        elif broadcast_id not in self._halted:
+            current = await store.broadcasts.get(broadcast_id)
+            if current is not None and current.state is BroadcastState.RUNNING:
                 await store.broadcasts.set_state(broadcast_id, BroadcastState.DONE)
-                break
-            outcomes, content_error = await self._send_batch(broadcast, batch, stats)
-            # Sends that never began (a pause, a cancel, a refused message) go back to the
-            # queue: they are pending, neither sent nor failed.
-            done = {o.user_id for o in outcomes}
-            unsent = [
-                Outcome(c.user_id, DeliveryState.PENDING) for c in batch if c.user_id not in done
-            ]
-            await store.broadcasts.record(broadcast_id, [*outcomes, *unsent])
-            self.outcomes.update(outcome.state.value for outcome in outcomes)
-            if content_error is not None:
-                await store.broadcasts.set_state(
-                    broadcast_id, BroadcastState.ABORTED, error=content_error
-                )
-                log.error(
-                    "Broadcast %d aborted: the message is refused: %s", broadcast_id, content_error
-                )
-                break
-            await self._report(broadcast, stats, finished=False)
         final = await store.broadcasts.get(broadcast_id)
         if final is not None:
             await self._report(final, stats, finished=True)
 
-    async def _send_batch(
-        self, broadcast: Broadcast, batch: list[Claimed], stats: RunStats
-    ) -> tuple[list[Outcome], str | None]:
-        """Send one batch concurrently through the pacer; stop early on a content error."""
-        abort = asyncio.Event()
-        content_error: list[str] = []
+    async def _deliver(self, run: _Run, claimed: Claimed, stats: RunStats) -> Outcome | None:
+        """Send to one recipient through the pacer; None if the send never began."""
+        broadcast = run.broadcast
         halted = self._halted
-
-        async def deliver(claimed: Claimed) -> Outcome | None:
+        text = broadcast.text_for(claimed.locale)
+        # Each variant's first send goes alone: if Telegram refuses the message itself,
+        # the broadcast stops after that one failure instead of a whole chunk of them.
+        probe = await run.turn_to_send(text)
+        sent = False
+        try:
             attempts = claimed.attempts
             paid = self.config.paid and broadcast.paid
             while True:
-                if abort.is_set() or broadcast.id in halted:
+                if run.abort.is_set() or broadcast.id in halted:
                     return None
                 try:
                     # The slot lasts until Telegram answers: it counts arrivals, not starts,
                     # and a reply to the same person in the same second waits its turn.
                     async with self.pacer.slot(claimed.user_id, paid=paid):
-                        if abort.is_set() or broadcast.id in halted:
+                        if run.abort.is_set() or broadcast.id in halted:
                             return None
                         await self.sender.send(
                             claimed.user_id, self._post_for(broadcast, claimed.locale), paid=paid
@@ -263,11 +350,13 @@ class BroadcastEngine:
                     verdict = classify(error)
                 else:
                     stats.sent_this_run += 1
+                    sent = True
                     return Outcome(claimed.user_id, DeliveryState.SENT)
                 outcome = self._after_failure(claimed.user_id, verdict, attempts)
                 if verdict.failure in (Failure.CONTENT, Failure.FATAL):
-                    content_error.append(verdict.description)
-                    abort.set()
+                    if run.content_error is None:
+                        run.content_error = verdict.description
+                    run.abort.set()
                     return outcome
                 if verdict.failure is Failure.RETRY_AFTER:
                     continue  # the pacer now waits as long as Telegram asked
@@ -276,25 +365,9 @@ class BroadcastEngine:
                 attempts += 1
                 backoff = self.config.backoff
                 await asyncio.sleep(backoff[min(attempts - 1, len(backoff) - 1)])
-
-        # Each variant's first send goes alone: if Telegram refuses the message itself,
-        # the broadcast stops after that one failure instead of a whole batch of them.
-        verified = self._verified.setdefault(broadcast.id, set())
-        outcomes: list[Outcome] = []
-        rest: list[Claimed] = []
-        for claimed in batch:
-            text = broadcast.text_for(claimed.locale)
-            if text in verified or abort.is_set():
-                rest.append(claimed)
-                continue
-            outcome = await deliver(claimed)
-            if outcome is not None:
-                outcomes.append(outcome)
-                if outcome.state is DeliveryState.SENT:
-                    verified.add(text)
-        results = await asyncio.gather(*(deliver(c) for c in rest))
-        outcomes += [r for r in results if r is not None]
-        return outcomes, (content_error[0] if content_error else None)
+        finally:
+            if probe is not None:
+                run.probe_done(text, probe, accepted=sent)
 
     def _post_for(self, broadcast: Broadcast, locale: str) -> BroadcastPost:
         """Return the recipient's post with the "stop these posts" button in their language."""

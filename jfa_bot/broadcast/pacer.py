@@ -2,14 +2,21 @@
 
 Telegram counts a message when it *arrives*, and we cannot see that moment; we can see
 when a send starts (it arrives later) and when its answer comes back (it arrived
-earlier). So a send occupies its slot from its start until one window after its answer:
+earlier). So a send occupies its slot from its start until one window after the latest
+moment it can have arrived:
 
-    a new send may start when (sends in flight) + (answers in the last window) < limit.
+    a new send may start when (sends in flight) + (arrivals possible in the last window) < limit.
 
-This is exact, not a margin: for any one-second window of arrivals, take the send in it
-that started last; every other one started before it and was answered after the window
-opened, so it was counted when that last send took its slot. The price is the round
-trip: at 80 ms the most it allows is limit / 1.08 per second (measured in benchmarks/).
+For any one-second window of arrivals, take the send in it that started last; every other
+one started before it and could still arrive in the window, so it was counted when that
+last send took its slot.
+
+The latest possible arrival is the answer minus the shortest round trip seen (less a
+5 ms margin, and only once 100 round trips were seen; before that, the answer itself):
+whatever the way out took beyond its own minimum, the whole round trip took at least as
+much beyond the shortest one. Counting to the answer would cost a whole round trip per
+window (at 80 ms, limit / 1.08 per second); this costs only the round trip's jitter
+(measured in benchmarks/RESULTS.md, with Telegram's own count of arrivals in the stand-in).
 
 - **Priorities**: a reply takes a free slot before any waiting broadcast send; broadcasts
   take every slot replies leave (`broadcast_rate` is only a ceiling for broadcasts), evenly
@@ -48,13 +55,19 @@ __all__ = ["PACED", "SEND_ENDPOINTS", "Pacer", "PacingRateLimiter"]
 
 log = logging.getLogger(__name__)
 
-#: Telegram's window. Exact (see the module docstring), plus 2 ms for timer granularity.
+#: Telegram's window, plus 2 ms for timer granularity.
 WINDOW = 1.002
+#: Taken off the shortest round trip seen before it counts (see `_latest_arrival`): the
+#: shortest seen can exceed the true minimum of the way out and back by a little.
+RTT_MARGIN = 0.005
+#: Round trips seen before the shortest of them is trusted (until then, count to answers).
+RTT_SAMPLES = 100
 # Back-compatible names.
 DEFAULT_WINDOW = WINDOW
 CHAT_GAP = WINDOW
-# Broadcast sends a spaced pacer may send at once to make up for a gap.
-_CATCH_UP = 6
+# How far behind its spacing a broadcast may catch up after a late wake-up or a gap:
+# 6 sends at 30/s; at 1,000/s (paid), 200, as the event loop can lag a few milliseconds.
+_CATCH_UP = 0.2
 # While replies wait for a slot, a broadcast send looks again this often.
 _YIELD = 0.005
 # Endpoints that put a message in a chat and so count against Telegram's limits.
@@ -101,10 +114,10 @@ class _Pool:
         while answered and answered[0] <= now - window:
             answered.popleft()
 
-    def wait(self, now: float, window: float) -> float:
-        """Return how long until this pool has room (inf: only an answer can free it)."""
+    def wait(self, now: float, window: float, reserve: int = 0) -> float:
+        """Return how long until this pool has room beyond `reserve` free slots."""
         self.trim(now, window)
-        over = self.in_flight + len(self.answered) - self.limit
+        over = self.in_flight + len(self.answered) - (self.limit - reserve)
         if over < 0:
             return 0.0
         if over < len(self.answered):
@@ -123,12 +136,13 @@ class _Chat:
 class Slot:
     """One send's place; `done()` records its answer (call it exactly once, pass or fail)."""
 
-    __slots__ = ("_finished", "_pacer", "_pools")
+    __slots__ = ("_finished", "_pacer", "_pools", "_started")
 
     def __init__(self, pacer: Pacer, pools: tuple[_Pool, ...]) -> None:
         self._pacer = pacer
         self._pools = pools
         self._finished = False
+        self._started = pacer._clock()
 
     def done(self) -> None:
         """Record that Telegram answered this send (it has arrived by now)."""
@@ -136,9 +150,10 @@ class Slot:
             return
         self._finished = True
         now = self._pacer._clock()
+        latest_arrival = self._pacer._latest_arrival(now - self._started, now)
         for pool in self._pools:
             pool.in_flight -= 1
-            pool.answered.append(now)
+            pool.answered.append(latest_arrival)
 
 
 class Pacer:
@@ -177,6 +192,9 @@ class Pacer:
         self._last_429: tuple[int | None, float] | None = None
         self._next_broadcast = 0.0  # the earliest start of the next broadcast send
         self.replies_waiting = 0
+        self._rtt_floor: float | None = None  # the shortest round trip seen
+        self._reply_starts: deque[float] = deque()  # replies started lately (the reserve)
+        self._answers = 0
         # Counters for metrics (read them; never reset).
         self.sends = 0
         self.reply_sends = 0
@@ -190,6 +208,35 @@ class Pacer:
             now = clock()
             age = _process_age()
             self._paused_until = now + window if age is None else now - age + window
+
+    def _latest_arrival(self, round_trip: float, answered: float) -> float:
+        """Return the latest moment a send answered now can have arrived (see the docstring).
+
+        Whatever the way out took beyond its own minimum, the round trip took at least as
+        much beyond the shortest round trip: the send arrived by `answered - floor`.
+        """
+        self._answers += 1
+        floor = self._rtt_floor
+        if floor is None or round_trip < floor:
+            floor = self._rtt_floor = round_trip
+        if self._answers < RTT_SAMPLES:
+            return answered  # too few round trips to know the shortest: count to the answer
+        return answered - max(0.0, floor - RTT_MARGIN)
+
+    def _reply_reserve(self, now: float) -> int:
+        """Return the free slots a broadcast leaves for replies: as many as came lately.
+
+        Replies always take a free slot first, but a burst of them would still wait for
+        slots a busy broadcast holds, one expiry each; with people talking, the broadcast
+        leaves as many slots free as replies started in the last two windows, at most a
+        tenth of the limit (3 of 30: with 50 people talking, a larger reserve bought little
+        latency and cost the broadcast a quarter of its pace, see benchmarks/RESULTS.md),
+        and none when nobody talks.
+        """
+        starts = self._reply_starts
+        while starts and starts[0] <= now - 2 * self.window:
+            starts.popleft()
+        return min(len(starts), self.limit // 10)
 
     # -- 429s ------------------------------------------------------------------------------
     def pause(self, seconds: float) -> None:
@@ -284,8 +331,10 @@ class Pacer:
                 while True:
                     now = self._clock()
                     wait = self._paused_until - now
+                    reserve = self._reply_reserve(now) if broadcast else 0
                     for pool in pools:
-                        wait = max(wait, pool.wait(now, self.window))
+                        held = reserve if pool is self._free else 0
+                        wait = max(wait, pool.wait(now, self.window, held))
                     if broadcast:
                         # Evenly spaced, never in bursts: slots then free up one by one,
                         # so a reply waits a fraction of a second for the next, not a window.
@@ -299,7 +348,7 @@ class Pacer:
                     spacing = self.window / min(pool.limit for pool in pools)
                     # Catch up at most a few slots after a gap (the engine waits for each
                     # batch's last answer): a short burst, never a window's worth.
-                    floor = now - _CATCH_UP * spacing
+                    floor = now - _CATCH_UP
                     self._next_broadcast = max(self._next_broadcast, floor) + spacing
                 taken = (*pools, chat_pool) if chat_pool is not None else pools
                 for pool in taken:
@@ -312,6 +361,8 @@ class Pacer:
             self.broadcast_sends += 1
         else:
             self.reply_sends += 1
+            self._reply_starts.append(now)
+            self._reply_reserve(now)  # trims: memory of two windows' replies
         return Slot(self, taken)
 
     @asynccontextmanager

@@ -9,6 +9,7 @@ so does Telegram refusing the bot itself (`InvalidToken` for 401/404, `Conflict`
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ _CONTENT_ERRORS = (
     "wrong file identifier",
     "unsupported start tag",
 )
+_PHOTO_ONLY_MAX = 10_000
 _RECIPIENT_ERRORS = ("chat not found", "user not found", "peer_id_invalid", "user is deactivated")
 
 
@@ -126,6 +128,9 @@ class LeanSender:
         self._request = request or AiohttpRequest(connections, read_timeout=timeout)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._photo_ids: dict[str, str] = {}  # image path -> Telegram file_id
+        self._uploads: dict[str, asyncio.Lock] = {}  # image path -> its first upload
+        # Chats that got a post's photo but not yet its text (bounded: a retry comes soon).
+        self._photo_only: collections.OrderedDict[int, str] = collections.OrderedDict()
 
     def _open(self) -> aiohttp.ClientSession:
         return self._request.session()
@@ -159,20 +164,37 @@ class LeanSender:
             photo.update(caption=post.text, parse_mode="HTML")
             if markup is not None:
                 photo["reply_markup"] = markup
-        await self._send_photo(post.photo, photo)
-        if not as_caption:
-            await self._call("sendMessage", message)
+            await self._send_photo(post.photo, photo)
+            return
+        # A photo, then the text: if the text fails and the post is tried again, the
+        # photo already in the chat is not sent a second time.
+        if self._photo_only.get(chat_id) != post.photo:
+            await self._send_photo(post.photo, photo)
+            self._photo_only[chat_id] = post.photo
+            while len(self._photo_only) > _PHOTO_ONLY_MAX:
+                self._photo_only.popitem(last=False)
+        await self._call("sendMessage", message)
+        self._photo_only.pop(chat_id, None)
 
     async def _send_photo(self, path: str, payload: dict[str, object]) -> None:
         file_id = self._photo_ids.get(path)
-        if file_id is not None:
-            try:
-                await self._call("sendPhoto", {**payload, "photo": file_id})
-                return
-            except BadRequest as error:
-                if "file identifier" not in error.message.lower():
-                    raise
-                self._photo_ids.pop(path, None)  # Telegram forgot it: upload again
+        if file_id is None:
+            # Each language's first post goes out at the same time: one uploads the image,
+            # the others wait for its file_id.
+            async with self._uploads.setdefault(path, asyncio.Lock()):
+                file_id = self._photo_ids.get(path)
+                if file_id is None:
+                    await self._upload(path, payload)
+                    return
+        try:
+            await self._call("sendPhoto", {**payload, "photo": file_id})
+        except BadRequest as error:
+            if "file identifier" not in error.message.lower():
+                raise
+            self._photo_ids.pop(path, None)  # Telegram forgot it: upload again
+            await self._upload(path, payload)
+
+    async def _upload(self, path: str, payload: dict[str, object]) -> None:
         form = aiohttp.FormData()
         for key, value in payload.items():
             form.add_field(key, value if isinstance(value, str) else json.dumps(value))

@@ -9,7 +9,7 @@ import pytest
 from telegram import Update
 from telegram.ext import CommandHandler
 
-from jfa_bot.app import JfaApplication
+from jfa_bot.app import PROFILE_KEY, JfaApplication
 from jfa_bot.handlers.info import privacy_text
 from jfa_bot.handlers.start import welcome_text
 from jfa_bot.i18n import Translator
@@ -211,6 +211,7 @@ async def test_forged_or_stale_buttons_are_refused_and_change_nothing(
 async def test_commands_and_descriptions_are_published_in_every_language(
     sandbox: BotApiServer, bot: JfaApplication
 ) -> None:
+    await bot.bot_data[PROFILE_KEY]  # published while the bot already answers
     for locale in ("en", "fr", "es", "pt", "ar", "sw"):
         t = Translator.for_locale(locale)
         commands = sandbox.commands(language_code=locale)

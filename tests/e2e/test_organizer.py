@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from matplotlib import image as mpimg
 
-from jfa_bot.app import JfaApplication, build_application
+from jfa_bot.app import PROFILE_KEY, JfaApplication, build_application
 from jfa_bot.i18n import Translator
 from jfa_bot.sandbox import BotApiServer, MessageKind, SimulatedUser
 from jfa_bot.settings import Settings
@@ -98,6 +98,7 @@ async def test_a_non_admin_is_refused_every_organizer_command_and_button(
 async def test_organizer_menus_appear_only_in_organizers_chats(
     sandbox: BotApiServer, bot: JfaApplication
 ) -> None:
+    await bot.bot_data[PROFILE_KEY]  # published while the bot already answers
     scope = {"type": "chat", "chat_id": ADMIN_ID}
     for locale in ("en", "sw"):
         names = [c["command"] for c in sandbox.commands(scope=scope, language_code=locale)]

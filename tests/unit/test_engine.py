@@ -213,3 +213,29 @@ async def test_a_million_recipients_are_never_claimed_at_once(
     assert len(batch) == in_flight
     sending = (await store.broadcasts.progress(broadcast.id)).count(DeliveryState.SENDING)
     assert sending == in_flight
+
+
+async def test_the_pipeline_never_has_more_than_in_flight_rows_sending(store: Store) -> None:
+    await subscribers(store, range(1, 81))
+
+    class SlowTelegram(FakeTelegram):
+        async def send(self, chat_id: int, post: BroadcastPost, *, paid: bool) -> None:
+            await asyncio.sleep(0.002 * (chat_id % 5))  # answers come back out of order
+            await super().send(chat_id, post, paid=paid)
+
+    fake = SlowTelegram()
+    eng = engine(store, fake, in_flight=7)
+    broadcast, _ = await store.broadcasts.create(
+        kind=BroadcastKind.CUSTOM, label="Pipe", variants={"en": "Hi"}, default_locale="en"
+    )
+    eng.start(broadcast.id)
+    most_sending = 0
+    while eng.is_running(broadcast.id):
+        progress = await store.broadcasts.progress(broadcast.id)
+        most_sending = max(most_sending, progress.count(DeliveryState.SENDING))
+        await asyncio.sleep(0.001)
+    await eng.wait(broadcast.id)
+    assert 1 < most_sending <= 7  # claimed as sends finish, never beyond the bound
+    assert set(fake.delivered.values()) == {1} and len(fake.delivered) == 80
+    final = await store.broadcasts.get(broadcast.id)
+    assert final is not None and final.state is BroadcastState.DONE

@@ -160,6 +160,33 @@ async def test_a_broadcast_sends_evenly_so_a_reply_finds_a_slot_soon() -> None:
     assert max(waits) < 0.2
 
 
+async def test_while_people_talk_a_broadcast_leaves_room_for_a_burst_of_replies() -> None:
+    vt = VirtualTime()
+    pacer = make(vt, 30, limit=30)
+    net = Network(vt, pacer, latency=0.05)
+    burst_waits: list[float] = []
+
+    async def talker(n: int) -> None:  # 5 replies a second from t = 2 s on
+        await vt.sleep(2.1 + n * 0.2)
+        await net.send(10_000 + n, broadcast=False, label="reply")
+
+    async def burst(n: int) -> None:  # then 3 people at the same moment
+        await vt.sleep(5.0)
+        asked = vt.now
+        await net.send(20_000 + n, broadcast=False, label="burst")
+        burst_waits.append(vt.now - asked)
+
+    await asyncio.gather(
+        *(net.send(user, label="broadcast") for user in range(600)),
+        *(talker(n) for n in range(20)),
+        *(burst(n) for n in range(3)),
+    )
+    assert most_in_any_window(net.arrivals) <= 30
+    # Replies lately held slots free: the burst found them at once (virtual time), instead
+    # of taking the broadcast's slots one by one as they expire (3 × 1/30 s).
+    assert max(burst_waits) < 0.05
+
+
 async def test_a_broadcast_alone_uses_the_whole_limit() -> None:
     vt = VirtualTime()
     pacer = make(vt, 30, limit=30)
@@ -167,6 +194,37 @@ async def test_a_broadcast_alone_uses_the_whole_limit() -> None:
     await asyncio.gather(*(net.send(user) for user in range(300)))
     assert most_in_any_window(net.arrivals) == 30
     assert vt.now < 10.1
+
+
+class JitteryNetwork(Network):
+    """Like the stand-in: each way takes a fixed half round trip plus its own jitter."""
+
+    def __init__(self, vt: VirtualTime, pacer: Pacer, base: float, jitter: float) -> None:
+        super().__init__(vt, pacer)
+        self.base, self.jitter = base, jitter
+
+    async def send(self, chat: int | None, *, broadcast: bool = True, label: str = "") -> None:
+        async with self.pacer.slot(chat, broadcast=broadcast):
+            await self.vt.sleep(self.base / 2 + self.rng.uniform(0.0, self.jitter))
+            self.arrivals.append(self.vt.now)
+            await self.vt.sleep(self.base / 2 + self.rng.uniform(0.0, self.jitter))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_a_broadcast_pays_for_the_round_trips_jitter_not_the_whole_round_trip(
+    seed: int,
+) -> None:
+    # 20 ms each way at least, up to 40 ms more each way: 80 ± 40 ms round trips.
+    vt = VirtualTime()
+    net = JitteryNetwork(vt, make(vt, 30, limit=30), base=0.04, jitter=0.04)
+    net.rng.seed(seed)
+    await asyncio.gather(*(net.send(user) for user in range(900)))
+    assert most_in_any_window(net.arrivals) <= 30
+    # Counting every send to its answer allows 30 per 1.08 s (27.8/s); once the shortest
+    # round trip is known, a send costs only what its round trip took beyond it.
+    settled = sorted(net.arrivals)[300:]
+    rate = (len(settled) - 1) / (settled[-1] - settled[0])
+    assert rate > 28.4
 
 
 async def test_a_429_from_one_chat_delays_that_chat_only() -> None:
