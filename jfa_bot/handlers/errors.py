@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
 from jfa_bot.alerts import ALERTS_KEY, OrganizerAlerts
 from jfa_bot.context import BotContext
 from jfa_bot.handlers.common import is_private
 from jfa_bot.i18n import Translator
+from jfa_bot.keyboards import home_button
 
 __all__ = ["on_error"]
 
@@ -45,7 +46,8 @@ async def on_error(update: object, context: BotContext) -> None:
     t = await _translator(update, context)
     try:
         await chat.send_message(
-            t.gettext("Sorry, something went wrong on our side. Please try again in a moment.")
+            t.gettext("Sorry, something went wrong on our side. Please try again in a moment."),
+            reply_markup=InlineKeyboardMarkup([[home_button(t)]]),
         )
     except TelegramError as send_error:
         log.warning("Could not send the apology: %s", send_error)

@@ -257,6 +257,7 @@ async def test_an_unexpected_error_is_logged_and_the_user_gets_an_apology(
     assert apology.plain == es.gettext(
         "Sorry, something went wrong on our side. Please try again in a moment."
     )
+    assert apology.button_labels() == [es.gettext("🏠 Main menu")]  # a way on, not a dead end
     assert any("a bug in a handler" in (r.exc_text or str(r.exc_info)) for r in caplog.records)
 
 
