@@ -169,6 +169,9 @@ async def _preview(update: Update, context: BotContext, draft: Flow) -> None:
         [button(label, Kind.ADMIN, "go", draft.token)],
         [button(t.gettext("✖ Discard"), Kind.ADMIN, "drop", draft.token)],
     ]
+    if not total:  # a broadcast to nobody would only look like one
+        lines.append(t.gettext("Nobody is subscribed yet, so there is no one to send it to."))
+        rows = rows[1:]
     await chat.send_message("\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
 
 

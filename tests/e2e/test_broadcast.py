@@ -333,3 +333,15 @@ async def test_a_supporter_subscribes_catches_up_and_unsubscribes(
     )
     consents = (await store.personal_data.export(70_001))["consents"]
     assert [(c["kind"], c["given"]) for c in consents] == [("updates", True), ("updates", False)]
+
+
+async def test_with_no_subscribers_the_check_offers_no_send_button(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    admin = sandbox.user(ADMIN_ID, language_code="en")
+    await compose(admin, {"en": "Week 9: citizen engagement"})
+    check = admin.messages[-1]
+    assert "Nobody is subscribed yet" in check.plain
+    assert [b.text for row in check.buttons for b in row] == ["✖ Discard"]
+    await press(admin, "✖ Discard")
+    assert await store_of(bot).broadcasts.latest(1) == []
