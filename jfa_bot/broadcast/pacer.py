@@ -107,12 +107,22 @@ class _Pool:
 
     limit: int
     in_flight: int = 0
-    answered: deque[float] = field(default_factory=deque)
+    #: A deque for the overall pools; a list for a chat's (a few entries: an empty deque
+    #: takes 770 bytes, and a busy second can hold tens of thousands of chats).
+    answered: deque[float] | list[float] = field(default_factory=deque)
 
     def trim(self, now: float, window: float) -> None:
         answered = self.answered
-        while answered and answered[0] <= now - window:
-            answered.popleft()
+        cutoff = now - window
+        if isinstance(answered, deque):
+            while answered and answered[0] <= cutoff:
+                answered.popleft()
+            return
+        expired = 0
+        while expired < len(answered) and answered[expired] <= cutoff:
+            expired += 1
+        if expired:
+            del answered[:expired]
 
     def wait(self, now: float, window: float, reserve: int = 0) -> float:
         """Return how long until this pool has room beyond `reserve` free slots."""
@@ -129,7 +139,7 @@ class _Pool:
 class _Chat:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     users: int = 0
-    pool: _Pool = field(default_factory=lambda: _Pool(1))
+    pool: _Pool = field(default_factory=lambda: _Pool(1, answered=[]))
     blocked_until: float = 0.0
 
 
@@ -273,7 +283,7 @@ class Pacer:
         chat = self._chats.get(chat_id)
         if chat is None:
             self._prune(self._clock())
-            chat = self._chats[chat_id] = _Chat(pool=_Pool(self.chat_burst))
+            chat = self._chats[chat_id] = _Chat(pool=_Pool(self.chat_burst, answered=[]))
         return chat
 
     def _pools(self, broadcast: bool, paid: bool) -> tuple[_Pool, ...]:
