@@ -36,7 +36,7 @@ from jfa_bot.broadcast.progress import ProgressReporter
 from jfa_bot.broadcast.sender import LeanSender
 from jfa_bot.commands import describe_commands
 from jfa_bot.content import Content
-from jfa_bot.context import SETTINGS_KEY, STORE_KEY, BotContext
+from jfa_bot.context import SETTINGS_KEY, STORE_KEY, BotContext, translator_for_user
 from jfa_bot.handlers import (
     admin,
     errors,
@@ -54,7 +54,7 @@ from jfa_bot.handlers import (
     start,
 )
 from jfa_bot.handlers.common import expired_button, remember_user
-from jfa_bot.i18n import Translator, resolve_locale
+from jfa_bot.i18n import Translator
 from jfa_bot.jobs import (
     announce_milestones,
     anonymise_old_signatures,
@@ -382,15 +382,7 @@ async def _warn_flooder(app: JfaApplication, update: Update) -> None:
         return
     settings: Settings = app.bot_data[SETTINGS_KEY]
     # A first burst arrives before the person is recorded: their app's language then.
-    known = await store.users.get(user.id)
-    t = Translator.for_locale(
-        resolve_locale(
-            known.locale if known else None,
-            user.language_code or (known.telegram_language if known else None),
-            default=settings.default_locale,
-            enabled=settings.locales,
-        )
-    )
+    t = await translator_for_user(store, settings, user.id, app_language=user.language_code)
     text = t.gettext(
         "You are sending messages faster than I can read them. Please slow down: "
         "I will answer again in a few seconds."

@@ -64,12 +64,18 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         return self._translator
 
 
-async def translator_for_user(store: Store, settings: Settings, user_id: int | None) -> Translator:
-    """Return the translator for a user outside any update (jobs, broadcasts, reports)."""
+async def translator_for_user(
+    store: Store, settings: Settings, user_id: int | None, *, app_language: str | None = None
+) -> Translator:
+    """Return the translator for a user outside any update (jobs, broadcasts, reports).
+
+    `app_language` (their Telegram app's, when known) is used before the recorded one: a
+    person not yet recorded still gets their own language.
+    """
     user = await store.users.get(user_id) if user_id is not None else None
     locale = resolve_locale(
         user.locale if user else None,
-        user.telegram_language if user else None,
+        app_language or (user.telegram_language if user else None),
         default=settings.default_locale,
         enabled=settings.locales,
     )
