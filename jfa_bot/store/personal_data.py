@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jfa_bot.store.db import Database, utc_now
+from jfa_bot.store.sent_exports import SentExports
 from jfa_bot.store.signatures import Signatures
 from jfa_bot.store.users import Users
 
@@ -123,6 +124,8 @@ class PersonalData:
     async def erase(self, user_id: int) -> bool:
         """Delete every row about the user and squeeze the file so no trace lingers."""
         async with self._db.erasing("forget") as conn:
+            # Organizers' exports that may hold the name go too (see SentExports).
+            await SentExports.name_taken_back_in(conn, user_id)
             await Signatures.remove_in(conn, user_id)
             await conn.execute("DELETE FROM deliveries WHERE user_id = ?", (user_id,))
             await conn.execute("DELETE FROM named_messages WHERE user_id = ?", (user_id,))

@@ -17,6 +17,7 @@ from enum import StrEnum
 import aiosqlite
 
 from jfa_bot.store.db import Database, utc_now
+from jfa_bot.store.sent_exports import SentExports
 
 __all__ = [
     "NewSignature",
@@ -243,6 +244,9 @@ class Signatures:
     async def set_visibility(self, user_id: int, visibility: Visibility) -> bool:
         """Change whether the name is handed over; False if the user has not signed."""
         async with self._db.transaction(durable=True) as conn:
+            if visibility is Visibility.WITHHELD:
+                # Organizers' exports that may hold the name go too (see SentExports).
+                await SentExports.name_taken_back_in(conn, user_id)
             cursor = await conn.execute(
                 "UPDATE signatures SET visibility = ? WHERE user_id = ?",
                 (visibility.value, user_id),
@@ -264,6 +268,7 @@ class Signatures:
     async def withdraw(self, user_id: int) -> bool:
         """Remove the user's signature and update the counters; False if there was none."""
         async with self._db.erasing("withdraw") as conn:
+            await SentExports.name_taken_back_in(conn, user_id)
             removed = await self.remove_in(conn, user_id)
             if removed:
                 await conn.execute(
