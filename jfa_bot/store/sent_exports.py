@@ -72,21 +72,32 @@ class SentExports:
         return int(await self._db.scalar("SELECT COUNT(*) FROM sent_exports") or 0)
 
     @staticmethod
-    async def name_taken_back_in(conn: aiosqlite.Connection, user_id: int) -> int:
-        """Make due now every export that may hold this signer's name; return how many.
+    async def name_shown_since_in(conn: aiosqlite.Connection, user_id: int) -> str | None:
+        """Return since when exports may hold this signer's name, or None if none can.
 
-        Runs inside the transaction that removes or withholds the name, before it changes
-        the signature. An export holds a name only if the signer had signed, with a name
-        shown on the hand-over list, by the time it was sent: exports sent earlier, and
-        everyone else's erasures, leave the organizers' files alone (so no one can wipe
-        them by sending /forget).
+        Read inside the transaction that removes or withholds the name, before it changes
+        the signature; then :meth:`taken_back_in` with the answer. An export holds a name
+        only if the signer had signed, with a name shown on the hand-over list, by the
+        time it was sent: exports sent earlier, and everyone else's erasures, leave the
+        organizers' files alone (so no one can wipe them by sending /forget).
         """
+        async with conn.execute(
+            "SELECT signed_at FROM signatures "
+            "WHERE user_id = ? AND name IS NOT NULL AND visibility = 'public'",
+            (user_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else str(row[0])
+
+    @staticmethod
+    async def taken_back_in(conn: aiosqlite.Connection, since: str | None) -> int:
+        """Make due now every export sent at or after `since`; return how many."""
+        if since is None:
+            return 0
         now = _stamp(dt.datetime.now(dt.UTC))
         cursor = await conn.execute(
             "UPDATE sent_exports SET delete_at = ?, erasure = 1 "
-            "WHERE delete_at > ? AND sent_at >= ("
-            "  SELECT signed_at FROM signatures "
-            "  WHERE user_id = ? AND name IS NOT NULL AND visibility = 'public')",
-            (now, now, user_id),
+            "WHERE delete_at > ? AND sent_at >= ?",
+            (now, now, since),
         )
         return cursor.rowcount
