@@ -10,6 +10,7 @@ from jfa_bot.store.db import Database, SchemaTooNewError, utc_now
 from jfa_bot.store.flows import Flow, Flows
 from jfa_bot.store.personal_data import PersonalData
 from jfa_bot.store.resources import NewRequest, RequestKind, Requests, TelegramFiles, Usage
+from jfa_bot.store.sent_exports import SentExport, SentExports
 from jfa_bot.store.signatures import (
     NewSignature,
     Signature,
@@ -36,6 +37,8 @@ __all__ = [
     "RequestKind",
     "Requests",
     "SchemaTooNewError",
+    "SentExport",
+    "SentExports",
     "SignResult",
     "Signature",
     "SignatureCounts",
@@ -65,6 +68,7 @@ class Store:
         self.requests = Requests(db)
         self.broadcasts = Broadcasts(db)
         self.audit = Audit(db)
+        self.sent_exports = SentExports(db)
         self.stats = Stats(db)
         self.personal_data = PersonalData(db, self.signatures, self.users)
 
