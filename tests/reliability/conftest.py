@@ -10,6 +10,9 @@ from babel.messages.pofile import read_po
 from jfa_bot.i18n import locales_dir
 from jfa_bot.store import Store
 
+# Older tests import these from here; they live in tests/conftest.py.
+from tests.conftest import settle, store_of  # noqa: F401
+
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 

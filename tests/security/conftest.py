@@ -5,6 +5,9 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+# Older tests import these from here; they live in tests/conftest.py.
+from tests.conftest import press, store_of  # noqa: F401
+
 
 def database_files(db_path: Path) -> list[Path]:
     """Return the database file and its -wal and -shm companions that exist."""
