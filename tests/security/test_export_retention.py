@@ -21,11 +21,9 @@ from jfa_bot.logs import setup_logging
 from jfa_bot.sandbox import BotApiServer, ChatMessage, SimulatedUser
 from jfa_bot.sandbox.state import MessageKind
 from jfa_bot.settings import Settings
-from tests.conftest import ADMIN_ID, BotRunner
+from tests.conftest import ADMIN_ID, BotRunner, press, settle, store_of
 from tests.e2e.test_organizer import export
 from tests.e2e.test_petition import sign
-from tests.reliability.conftest import settle
-from tests.security.conftest import press, store_of
 
 EN = Translator.for_locale("en")
 FR = Translator.for_locale("fr")

@@ -16,10 +16,8 @@ from jfa_bot.i18n import Translator
 from jfa_bot.sandbox import BotApiServer, ChatMessage, SimulatedUser
 from jfa_bot.store import Visibility
 from jfa_bot.store.broadcasts import BroadcastKind
-from tests.conftest import TEST_TOKEN
+from tests.conftest import TEST_TOKEN, press, settle, store_of
 from tests.e2e.test_petition import sign
-from tests.reliability.conftest import settle
-from tests.security.conftest import press, store_of
 
 EN = Translator.for_locale("en")
 EXPIRED = EN.gettext("This button has expired. Please use /start.")
