@@ -19,25 +19,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from pydantic import SecretStr
 
-from jfa_bot.app import build_application
 from jfa_bot.sandbox import BotApiServer, SimulatedUser
-from jfa_bot.settings import Settings
 from jfa_bot.store.webhook_ids import as_ranges, from_ranges
-from jfa_bot.webhook import SECRET_HEADER, webhook_running
-from tests.conftest import ADMIN_ID, TEST_TOKEN
+from jfa_bot.webhook import SECRET_HEADER
+from tests.conftest import ADMIN_ID, TEST_TOKEN, WebhookBotRunner
 from tests.security.test_webhook import SECRET, post_update, start_update
-
-
-def _webhook_settings(bot_settings: Settings) -> Settings:
-    return bot_settings.model_copy(
-        update={
-            "webhook_url": "http://127.0.0.1:1/telegram",
-            "webhook_port": 0,
-            "webhook_secret": SecretStr(SECRET),
-        }
-    )
 
 
 def _welcomes(sandbox: BotApiServer, user: SimulatedUser) -> int:
@@ -45,15 +32,14 @@ def _welcomes(sandbox: BotApiServer, user: SimulatedUser) -> int:
 
 
 async def test_an_update_replayed_after_a_restart_is_still_refused(
-    sandbox: BotApiServer, bot_settings: Settings
+    sandbox: BotApiServer, run_webhook_bot: WebhookBotRunner
 ) -> None:
-    settings = _webhook_settings(bot_settings)
     victim = sandbox.user(5401, language_code="en")
-    async with webhook_running(build_application(settings), settings) as first:
+    async with run_webhook_bot(deliver=False) as (_, first):
         for update_id in (810_000, 810_001):
             assert await post_update(first, start_update(update_id, victim.id)) == 200
         await victim.wait(2)
-    async with webhook_running(build_application(settings), settings) as server:
+    async with run_webhook_bot(deliver=False) as (_, server):
         # The attacker replays both captured updates: answered 200, handled never.
         assert await post_update(server, start_update(810_000, victim.id)) == 200
         assert await post_update(server, start_update(810_001, victim.id)) == 200
@@ -66,17 +52,16 @@ async def test_an_update_replayed_after_a_restart_is_still_refused(
 
 
 async def test_an_update_telegram_could_not_deliver_before_the_stop_is_taken_after_it(
-    sandbox: BotApiServer, bot_settings: Settings
+    sandbox: BotApiServer, run_webhook_bot: WebhookBotRunner
 ) -> None:
     # Telegram delivers over several connections: 820_001's was cut by the stop while
     # 820_002 got through. A floor alone ("refuse up to the newest id seen") would lose it.
-    settings = _webhook_settings(bot_settings)
     person = sandbox.user(5402, language_code="en")
-    async with webhook_running(build_application(settings), settings) as first:
+    async with run_webhook_bot(deliver=False) as (_, first):
         for update_id in (820_000, 820_002):
             assert await post_update(first, start_update(update_id, person.id)) == 200
         await person.wait(2)
-    async with webhook_running(build_application(settings), settings) as server:
+    async with run_webhook_bot(deliver=False) as (_, server):
         assert await post_update(server, start_update(820_001, person.id)) == 200
         await person.wait(1)
         assert await post_update(server, start_update(820_002, person.id)) == 200  # a replay
@@ -86,16 +71,15 @@ async def test_an_update_telegram_could_not_deliver_before_the_stop_is_taken_aft
 
 
 async def test_the_floor_of_forgotten_ids_survives_a_restart(
-    sandbox: BotApiServer, bot_settings: Settings, monkeypatch: pytest.MonkeyPatch
+    sandbox: BotApiServer, run_webhook_bot: WebhookBotRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("jfa_bot.webhook.RECENT_UPDATES", 3)
-    settings = _webhook_settings(bot_settings)
     victim = sandbox.user(5403, language_code="en")
-    async with webhook_running(build_application(settings), settings) as first:
+    async with run_webhook_bot(deliver=False) as (_, first):
         for n in range(6):
             assert await post_update(first, start_update(830_000 + n, victim.id)) == 200
             await victim.wait(1)
-    async with webhook_running(build_application(settings), settings) as server:
+    async with run_webhook_bot(deliver=False) as (_, server):
         assert await post_update(server, start_update(830_000, victim.id)) == 200
         await victim.quiet(0.5)
         assert server.replayed == 1
