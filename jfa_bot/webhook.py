@@ -182,7 +182,10 @@ class WebhookServer:
             with suppress(asyncio.CancelledError):
                 await self._saver
             self._saver = None
-            await self.save()
+            try:
+                await self.save()
+            except Exception as error:  # the application must still stop cleanly
+                log.warning("Could not save the webhook's update ids at stop: %s", error)
 
     def _store(self) -> Store | None:
         store: Store | None = self.app.bot_data.get(STORE_KEY)
