@@ -22,6 +22,7 @@ from jfa_bot.store.signatures import (
 from jfa_bot.store.stats import CampaignStats, Stats
 from jfa_bot.store.subscriptions import Subscriptions
 from jfa_bot.store.users import User, Users
+from jfa_bot.store.webhook_ids import SavedIds, WebhookIds
 
 __all__ = [
     "Audit",
@@ -36,6 +37,7 @@ __all__ = [
     "PersonalData",
     "RequestKind",
     "Requests",
+    "SavedIds",
     "SchemaTooNewError",
     "SentExport",
     "SentExports",
@@ -51,6 +53,7 @@ __all__ = [
     "User",
     "Users",
     "Visibility",
+    "WebhookIds",
     "utc_now",
 ]
 
@@ -69,6 +72,7 @@ class Store:
         self.broadcasts = Broadcasts(db)
         self.audit = Audit(db)
         self.sent_exports = SentExports(db)
+        self.webhook_ids = WebhookIds(db)
         self.stats = Stats(db)
         self.personal_data = PersonalData(db, self.signatures, self.users)
 

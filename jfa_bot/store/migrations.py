@@ -209,6 +209,19 @@ CREATE TABLE sent_exports (
 CREATE INDEX sent_exports_delete_at ON sent_exports (delete_at);
 """
 
+_M8_WEBHOOK_IDS = """
+-- The webhook's memory of update ids already received, so a captured update replayed
+-- after a restart is still refused: one row, saved every few seconds and at stop, not
+-- per update. Ids only: no update content, nobody's Telegram id.
+CREATE TABLE webhook_ids (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    floor       INTEGER,                           -- ids at or below it are refused
+    recent      TEXT    NOT NULL,                  -- ids received above it: "5-9,12"
+    received_at TEXT,                              -- UTC of the latest update received
+    saved_at    TEXT    NOT NULL
+) STRICT;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _M1_USERS,
     _M2_SIGNATURES,
@@ -217,4 +230,5 @@ MIGRATIONS: tuple[str, ...] = (
     _M5_BROADCAST_EXTRAS,
     _M6_ERASURE,
     _M7_SENT_EXPORTS,
+    _M8_WEBHOOK_IDS,
 )
