@@ -37,6 +37,7 @@ from jfa_bot.broadcast.sender import LeanSender
 from jfa_bot.commands import describe_commands
 from jfa_bot.content import Content
 from jfa_bot.context import SETTINGS_KEY, STORE_KEY, BotContext, translator_for_user
+from jfa_bot.export_retention import SWEEP_EVERY, delete_due_exports
 from jfa_bot.handlers import (
     admin,
     errors,
@@ -284,6 +285,11 @@ def build_application(
     app.job_queue.run_repeating(finish_erasures, interval=60, first=60, name="finish-erasures")
     app.job_queue.run_repeating(
         announce_milestones, interval=60, first=10, name="announce-milestones"
+    )
+    # Exports holding names leave organizers' chats when due; the first sweep, soon after
+    # start, catches up on those due while the bot was down (each also has its own job).
+    app.job_queue.run_repeating(
+        delete_due_exports, interval=SWEEP_EVERY, first=1, name="delete-exports"
     )
     if settings.retention_days is not None:
         app.job_queue.run_repeating(

@@ -146,7 +146,13 @@ def _cmd_try(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="jfa-try-") as tmp:
         db_path = Path(args.db) if args.db else Path(tmp) / "try.sqlite3"
         asyncio.run(
-            run_tryout(base, db_path=db_path, language_code=args.lang, organizer=args.organizer)
+            run_tryout(
+                base,
+                db_path=db_path,
+                language_code=args.lang,
+                organizer=args.organizer,
+                latency=(args.latency_ms / 1000, args.jitter_ms / 1000),
+            )
         )
     return 0
 
@@ -426,6 +432,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="chat as an organizer: /broadcast, /broadcasts, /stats, /export, /audit, /reload",
     )
+    tryout.add_argument(
+        "--latency-ms",
+        type=float,
+        default=80.0,
+        help="the stand-in's round trip per Bot API call, like real Telegram (80)",
+    )
+    tryout.add_argument("--jitter-ms", type=float, default=40.0, help="± on that round trip (40)")
     tryout.add_argument("--log-level", help="show the bot's logs at this level (WARNING)")
     tryout.set_defaults(func=_cmd_try)
 

@@ -160,6 +160,10 @@ def setup_logging(level: str, secrets: Iterable[str] = (), log_format: str = "te
     root.addHandler(handler)
     root.setLevel(level)
     quiet_http_loggers()
+    for name in _NO_DEBUG_LOGGERS:
+        # Never below INFO, nor below the level asked for (PTB's "Application started"
+        # would otherwise show in `jfa-bot try`'s chat at the default WARNING).
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))
 
 
 def quiet_http_loggers() -> None:

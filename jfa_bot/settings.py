@@ -156,6 +156,13 @@ class Settings(BaseSettings):
         ge=1,
         description="Remove names and organisations of signatures older than this; unset: keep.",
     )
+    export_keep_hours: float = Field(
+        default=24,
+        gt=0,
+        lt=48,
+        description="Hours an export holding names stays in the organizer's chat before the "
+        "bot deletes it (Telegram lets a bot delete a message only within 48 hours).",
+    )
     webhook_url: str | None = Field(
         default=None, description="Public HTTPS URL Telegram posts updates to (webhook mode)."
     )

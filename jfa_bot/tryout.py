@@ -30,13 +30,21 @@ and /reload work as they do for the people in JFA_ADMIN_IDS.
 
 
 async def run_tryout(
-    base: Settings, *, db_path: Path, language_code: str = "en", organizer: bool = False
+    base: Settings,
+    *,
+    db_path: Path,
+    language_code: str = "en",
+    organizer: bool = False,
+    latency: tuple[float, float] | None = None,
 ) -> None:
     """Start the stand-in and the bot, then chat until the input ends.
 
     With `organizer`, the simulated person is added to the organizers (JFA_ADMIN_IDS).
+    `latency` is the stand-in's (round trip, ± jitter) in seconds; real Telegram's by default.
     """
-    async with BotApiServer(token=TRY_TOKEN, bot_username="jfa_try_bot") as server:
+    async with BotApiServer(
+        token=TRY_TOKEN, bot_username="jfa_try_bot", latency=latency
+    ) as server:
         admins = base.admin_ids
         if organizer and TRY_USER_ID not in admins:
             admins = (*admins, TRY_USER_ID)
@@ -54,4 +62,4 @@ async def run_tryout(
             if sys.stdin.isatty():
                 print(_BANNER + (_ORGANIZER_BANNER if organizer else ""))
             user = server.user(TRY_USER_ID, first_name="Sam", language_code=language_code)
-            await run_terminal_chat(server, user)
+            await run_terminal_chat(server, user, settled=app.update_queue.join)

@@ -8,9 +8,22 @@ resends an update it thinks was lost; a captured request can be replayed). Ids a
 remembered in a bounded window; an id older than the whole window is refused too, unless
 a week passed without updates (Telegram then restarts its ids at random). Refusals are
 counted, and logged at most once a minute each kind, without traceback: an
-unauthenticated caller cannot fill the log. The same server answers /healthz, /count.json
-and /metrics (:mod:`jfa_bot.ops`). Put it behind a TLS reverse proxy (Telegram only calls
-HTTPS on ports 443, 80, 88, 8443).
+unauthenticated caller cannot fill the log.
+
+That memory survives a restart (:mod:`jfa_bot.store.webhook_ids`): the floor and the ids
+received above it, as ranges, saved every SAVE_EVERY seconds when they changed, and at
+stop once the server no longer listens; loaded at start. Why not a floor alone ("refuse
+ids at or below the newest saved"): Telegram delivers over several connections at once,
+so an update it failed to deliver (the crash cut its connection) can have a lower id than
+one already received; it is sent again after the restart and must be taken. The gaps
+between saved ids are exactly those updates. Why not a write per update: the hot path
+stays one queue put, and the cost is bounded instead: after a hard crash (not a stop),
+the ids received in its last SAVE_EVERY seconds are not remembered, so a replay of one of
+those, and only those, could be taken once. An update answered 200 is never sent again by
+Telegram, so refusing every saved id never loses a real one.
+
+The same server answers /healthz, /count.json and /metrics (:mod:`jfa_bot.ops`). Put it
+behind a TLS reverse proxy (Telegram only calls HTTPS on ports 443, 80, 88, 8443).
 """
 
 from __future__ import annotations
@@ -32,8 +45,10 @@ from telegram import Update
 
 from jfa_bot import ops
 from jfa_bot.app import OPS_KEY, WEBHOOK_MODE_KEY, JfaApplication, retry_network, stop_application
+from jfa_bot.context import STORE_KEY
 from jfa_bot.ops import OpsState
 from jfa_bot.settings import Settings
+from jfa_bot.store import Store
 
 __all__ = ["SECRET_HEADER", "WebhookServer", "run_webhook", "webhook_running"]
 
@@ -45,6 +60,8 @@ _MAX_BODY = 1024 * 1024
 RECENT_UPDATES = 10_000
 #: After this long without an update, Telegram may restart its ids anywhere (a week).
 IDS_RESTART_AFTER = 7 * 24 * 3600.0
+#: Seconds between two saves of the replay memory (only when it changed), and at stop.
+SAVE_EVERY = 10.0
 
 
 class WebhookServer:
@@ -68,6 +85,8 @@ class WebhookServer:
         self.clock: Callable[[], float] = time.monotonic
         self._runner: web.AppRunner | None = None
         self.port = settings.webhook_port
+        self._changed = False  # the replay memory differs from the saved one
+        self._saver: asyncio.Task[None] | None = None
 
     def web_app(self) -> web.Application:
         """Return the aiohttp application with the webhook and health routes."""
@@ -110,13 +129,18 @@ class WebhookServer:
             self.replayed += 1
             log.info("Dropped update %d: it was already received", update_id)
             return web.Response(status=200)
-        self._recent[update_id] = None
-        while len(self._recent) > RECENT_UPDATES:
-            forgotten, _ = self._recent.popitem(last=False)
-            self._floor = forgotten if self._floor is None else max(self._floor, forgotten)
+        self._remember(update_id)
         await self.app.update_queue.put(update)
         self.last_update = dt.datetime.now(dt.UTC)
         return web.Response(status=200)
+
+    def _remember(self, update_id: int) -> None:
+        """Add an id to the memory; the oldest beyond RECENT_UPDATES raise the floor."""
+        self._recent[update_id] = None
+        self._changed = True
+        while len(self._recent) > RECENT_UPDATES:
+            forgotten, _ = self._recent.popitem(last=False)
+            self._floor = forgotten if self._floor is None else max(self._floor, forgotten)
 
     def _is_replay(self, update_id: int) -> bool:
         """Tell whether the id was received before (or is older than all remembered)."""
@@ -124,6 +148,7 @@ class WebhookServer:
         if self._received_at is not None and now - self._received_at >= IDS_RESTART_AFTER:
             self._recent.clear()  # a silent week: Telegram may start anywhere
             self._floor = None
+            self._changed = True
         self._received_at = now
         if update_id in self._recent:
             return True
@@ -137,6 +162,7 @@ class WebhookServer:
     async def start(self) -> None:
         """Listen on the configured address and port (port 0 picks a free one)."""
         ops.throttle_http_logs(__name__)  # a refused call must not cost a log line each
+        await self._restore()
         self._runner = ops.make_runner(self.web_app())
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.webhook_listen, self.settings.webhook_port)
@@ -144,11 +170,69 @@ class WebhookServer:
         addresses = self._runner.addresses
         if addresses:
             self.port = int(addresses[0][1])
+        if self._store() is not None:
+            self._saver = asyncio.create_task(self._save_periodically(), name="webhook-ids")
 
     async def stop(self) -> None:
-        """Stop listening."""
+        """Stop listening, then save the replay memory (no id can arrive any more)."""
         if self._runner is not None:
             await self._runner.cleanup()
+        if self._saver is not None:
+            self._saver.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._saver
+            self._saver = None
+            await self.save()
+
+    def _store(self) -> Store | None:
+        store: Store | None = self.app.bot_data.get(STORE_KEY)
+        return store
+
+    async def _restore(self) -> None:
+        """Load the replay memory saved before the last stop or crash."""
+        store = self._store()
+        saved = await store.webhook_ids.load() if store is not None else None
+        if saved is None:
+            return
+        silent = None
+        if saved.received_at is not None:
+            last = dt.datetime.fromisoformat(saved.received_at)
+            silent = (dt.datetime.now(dt.UTC) - last).total_seconds()
+            if silent >= IDS_RESTART_AFTER:
+                log.info("The saved webhook ids are over a week old: Telegram may start anew")
+                return
+            self.last_update = last
+            self._received_at = self.clock() - max(silent, 0.0)
+        self._floor = saved.floor
+        for update_id in saved.recent:  # ascending: the oldest leave first if too many
+            self._remember(update_id)
+        self._changed = False
+        log.info(
+            "Loaded the webhook's memory of %d update id(s), floor %s",
+            len(self._recent),
+            self._floor,
+        )
+
+    async def save(self) -> None:
+        """Save the replay memory if it changed since the last save."""
+        store = self._store()
+        if store is None or not self._changed:
+            return
+        self._changed = False
+        received = self.last_update.strftime("%Y-%m-%dT%H:%M:%SZ") if self.last_update else None
+        try:
+            await store.webhook_ids.save(self._floor, list(self._recent), received)
+        except Exception:
+            self._changed = True  # try again next time
+            raise
+
+    async def _save_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(SAVE_EVERY)
+            try:
+                await self.save()
+            except Exception as error:  # the next round tries again; the bot keeps serving
+                log.warning("Could not save the webhook's update ids: %s", error)
 
 
 @asynccontextmanager

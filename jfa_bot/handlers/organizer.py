@@ -17,6 +17,7 @@ from telegram.error import TelegramError
 
 from jfa_bot.content import Content, ContentError
 from jfa_bot.context import BotContext
+from jfa_bot.export_retention import export_caption, remember_export
 from jfa_bot.exports import count_feed, handover_zip, signatures_csv
 from jfa_bot.handlers.admin import is_admin
 from jfa_bot.handlers.common import expired_button, reply
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 _PROGRESS_EVERY = 2.0  # seconds between two edits of an export's progress message
 _EXPORTS = ("signatures", "handover", "counts")
+# Exports with names: deleted from the chat after a while (the count feed is public).
+_HOLDS_NAMES = frozenset({"signatures", "handover"})
 
 
 async def stats(update: Update, context: BotContext) -> None:
@@ -129,7 +132,14 @@ async def on_export_button(update: Update, context: BotContext) -> None:
     await context.store.audit.add(query.from_user.id, "export", name)
     chat = update.effective_chat
     if chat is not None:
-        await chat.send_document(BytesIO(data), filename=name)
+        if kind in _HOLDS_NAMES:
+            hours = context.settings.export_keep_hours
+            sent = await chat.send_document(
+                BytesIO(data), filename=name, caption=export_caption(t, hours)
+            )
+            await remember_export(context, sent, kind)  # deleted from the chat later
+        else:
+            await chat.send_document(BytesIO(data), filename=name)
     if isinstance(status, Message):
         await status.edit_text(
             t.ngettext(

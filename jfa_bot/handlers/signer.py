@@ -19,6 +19,7 @@ from telegram.error import TelegramError
 
 from jfa_bot import confirmations
 from jfa_bot.context import BotContext
+from jfa_bot.export_retention import sweep_exports
 from jfa_bot.forms import clean_text
 from jfa_bot.handlers.common import button_args, expired_button, reply
 from jfa_bot.i18n import Translator
@@ -368,6 +369,7 @@ async def on_button(update: Update, context: BotContext) -> None:
             return
         await query.answer(t.gettext("Saved."))
         await show_status(update, context)
+        await sweep_exports(context)  # organizers' exports that held the name
     elif action == "pub":
         if await store.signatures.get(user_id) is None:
             await expired_button(update, context)
@@ -437,6 +439,7 @@ async def on_button(update: Update, context: BotContext) -> None:
             else t.gettext("You have not signed the petition, so there is nothing to withdraw.")
         )
         await reply(update, text, _sign_or_menu(t), edit=True)
+        await sweep_exports(context)  # organizers' exports that held the name
     elif action == "forget_yes" and confirmations.verify(secret, user_id, action, rest):
         await query.answer()
         await _erase_everything(update, context, user_id)
@@ -497,3 +500,5 @@ async def _erase_everything(update: Update, context: BotContext, user_id: int) -
             not_deleted,
         ).format(n=t.number(not_deleted))
     await reply(update, text, InlineKeyboardMarkup([[home_button(t)]]), edit=True)
+    # The organizers' exports that may hold the name were made due in the erasure itself.
+    await sweep_exports(context)

@@ -53,6 +53,8 @@ class SimulatedUser:
         self.language_code = language_code
         self._cursor = 0
         self._last_sent: dict[int, int] = {}
+        #: The update_id of the latest update this user caused (0 before the first).
+        self.last_update_id = 0
 
     # -- helpers -------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
@@ -89,7 +91,11 @@ class SimulatedUser:
         self._mark()
         data = self._store.add_user_message(chat_id, self.to_json(), **fields)
         self._last_sent[chat_id] = data["message_id"]
-        return await self.server.inject(UpdateType.MESSAGE, data)
+        return await self._inject(UpdateType.MESSAGE, data)
+
+    async def _inject(self, kind: UpdateType, payload: dict[str, Any]) -> int:
+        self.last_update_id = await self.server.inject(kind, payload)
+        return self.last_update_id
 
     # -- messages ------------------------------------------------------------------------
     async def send(self, text: str, *, chat: ChatInfo | int | None = None) -> int:
@@ -165,7 +171,7 @@ class SimulatedUser:
         if entities := command_entities(text):
             data["entities"] = entities
         data["edit_date"] = int(time.time())
-        return await self.server.inject(UpdateType.EDITED_MESSAGE, copy.deepcopy(data))
+        return await self._inject(UpdateType.EDITED_MESSAGE, copy.deepcopy(data))
 
     # -- buttons and inline mode -------------------------------------------------------
     async def press(
@@ -214,7 +220,7 @@ class SimulatedUser:
             "chat_instance": str(abs(chat_id) * 7919 + 13),
             "data": data,
         }
-        await self.server.inject(UpdateType.CALLBACK_QUERY, payload)
+        await self._inject(UpdateType.CALLBACK_QUERY, payload)
         answered = await self.server.wait_until(
             lambda: self.server.callback_answer(query_id) is not None, timeout
         )
@@ -244,7 +250,7 @@ class SimulatedUser:
             "offset": offset,
             "chat_type": "sender",
         }
-        await self.server.inject(UpdateType.INLINE_QUERY, payload)
+        await self._inject(UpdateType.INLINE_QUERY, payload)
         answered = await self.server.wait_until(
             lambda: self.server.inline_results(query_id) is not None, timeout
         )

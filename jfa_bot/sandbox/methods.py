@@ -67,6 +67,7 @@ def method_table(server: BotApiServer) -> dict[str, Handler]:
         queue = server.pending_updates
         if offset > 0:
             queue[:] = [u for u in queue if u["update_id"] >= offset]
+            await server.confirm_through(offset - 1)
         elif offset < 0:
             queue[:] = queue[offset:]
 
@@ -78,7 +79,9 @@ def method_table(server: BotApiServer) -> dict[str, Handler]:
             await server.wait_until(ready, timeout)
         else:
             ready()
-        return list(queue[:limit])
+        batch = list(queue[:limit])
+        server.note_delivered(batch)
+        return batch
 
     async def set_webhook(params: Params, files: dict[str, Upload]) -> Any:
         url = str(params.get("url") or "")

@@ -80,6 +80,13 @@ class BotApiServer:
         self._users: dict[int, SimulatedUser] = {}
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
+        # Telegram's words: an update is "confirmed" once getUpdates asks with a higher
+        # offset (or the webhook answered 2xx); `jfa-bot try` waits on these to know the
+        # bot has taken what the person typed.
+        self._delivered_through = 0
+        self._confirmed_through = 0
+        self._calls_in_flight = 0  # Bot API calls being handled, getUpdates aside
+        self._call_events = 0  # starts and ends of those calls
         self._allowed_updates: frozenset[str] | None = None
         self._callbacks: dict[str, CallbackAnswer | None] = {}
         self._inline_results: dict[str, list[dict[str, Any]] | None] = {}
@@ -279,6 +286,37 @@ class BotApiServer:
         async with self._cond:
             self._cond.notify_all()
 
+    def delivered(self, update_id: int) -> bool:
+        """Return True once the bot has been given this update (getUpdates or webhook)."""
+        return update_id <= self._delivered_through
+
+    def confirmed(self, update_id: int) -> bool:
+        """Return True once the bot has confirmed this update (it holds it for handling)."""
+        return update_id <= self._confirmed_through
+
+    def note_delivered(self, updates: list[dict[str, Any]]) -> None:
+        """Record that these updates were handed to the bot."""
+        if updates:
+            newest = max(int(u["update_id"]) for u in updates)
+            self._delivered_through = max(self._delivered_through, newest)
+
+    async def confirm_through(self, update_id: int) -> None:
+        """Record that the bot confirmed every update up to ``update_id`` and wake waiters."""
+        if update_id > self._confirmed_through:
+            self._confirmed_through = update_id
+            self._delivered_through = max(self._delivered_through, update_id)
+            await self._notify()
+
+    @property
+    def calls_in_flight(self) -> int:
+        """Return how many Bot API calls (getUpdates aside) are being handled right now."""
+        return self._calls_in_flight
+
+    @property
+    def call_events(self) -> int:
+        """Return a counter that moves whenever such a call starts or ends."""
+        return self._call_events
+
     # -- HTTP ----------------------------------------------------------------------------
     async def _handle_api(self, request: web.Request) -> web.Response:
         try:
@@ -286,6 +324,27 @@ class BotApiServer:
                 raise ApiError(401, "Unauthorized")
             method = request.match_info["method"]
             name, handler = self._methods.get(method.lower(), (method, None))
+            counted = name != "getUpdates"  # a long poll is not the bot at work
+            if counted:
+                self._calls_in_flight += 1
+                self._call_events += 1
+            try:
+                body, status = await self._answer(name, handler, request)
+            finally:
+                if counted:
+                    self._calls_in_flight -= 1
+                    self._call_events += 1
+        except ApiError as error:
+            body, status = error.payload(), error.code
+            await self._travel()
+        await self._notify()
+        return web.json_response(body, status=status)
+
+    async def _answer(
+        self, name: str, handler: Handler | None, request: web.Request
+    ) -> tuple[dict[str, Any], int]:
+        """Run one call with the network's delays and return Telegram's body and status."""
+        try:
             params, files = await read_params(request)
             await self._travel()  # the call is on its way: it arrives half a round trip later
             summary = dict(params)
@@ -300,8 +359,7 @@ class BotApiServer:
         except ApiError as error:
             body, status = error.payload(), error.code
         await self._travel()  # and the answer takes the other half back
-        await self._notify()
-        return web.json_response(body, status=status)
+        return body, status
 
     async def _travel(self) -> None:
         """Sleep half of one round trip (latency ± jitter), if latency is on."""
@@ -338,6 +396,7 @@ class BotApiServer:
             if hook is None or session is None:
                 self._updates.append(update)
                 continue
+            self.note_delivered([update])
             headers = {}
             if hook.secret_token:
                 headers["X-Telegram-Bot-Api-Secret-Token"] = hook.secret_token
@@ -351,6 +410,7 @@ class BotApiServer:
                         )
                     else:
                         self.webhook_deliveries += 1
+                        self._confirmed_through = max(self._confirmed_through, update["update_id"])
             except (aiohttp.ClientError, TimeoutError) as error:
                 self.webhook_errors.append(f"Connection failed: {type(error).__name__}")
             await self._notify()

@@ -1,9 +1,24 @@
-"""A line-based terminal chat with the bot through the Bot API stand-in (``jfa-bot try``)."""
+"""A line-based terminal chat with the bot through the Bot API stand-in (``jfa-bot try``).
+
+After each line the terminal waits until the bot is done with it, then prints what the bot
+sent, then reads the next line: a reply never comes after the next prompt, and a number
+always presses a button of the newest message shown. "Done" is, in order:
+
+1. the bot has confirmed the update (asked getUpdates past it, or its webhook answered):
+   it holds the update for handling;
+2. with a ``settled`` signal from the bot's own process (``jfa-bot try`` passes PTB's
+   ``update_queue.join``, which returns once every update taken was handled): that signal;
+   without one: no Bot API call in flight and nothing new for ``QUIET_SECONDS``, the most
+   the stand-in alone can observe (a handler thinking longer between two sends fools it).
+
+Each line waits at most ``reply_timeout`` seconds; the terminal then says why it moves on.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TextIO
 
 from jfa_bot.sandbox.state import Button, ChatMessage, MessageKind
@@ -12,10 +27,15 @@ if TYPE_CHECKING:
     from jfa_bot.sandbox.client import SimulatedUser
     from jfa_bot.sandbox.server import BotApiServer
 
+#: Without a settled signal: how long the bot must stay idle before its answer is complete.
 QUIET_SECONDS = 0.4
+#: How long one line may wait for the bot before the terminal moves on.
+REPLY_TIMEOUT = 15.0
+#: Returns once the bot has handled every update it took.
+Settled = Callable[[], Awaitable[object]]
 HELP = """Commands:
   <text>      send a message to the bot
-  <number>    press that button of the latest message with buttons
+  <number>    press that button of the newest message shown with buttons
   :lang xx    switch your Telegram language (e.g. :lang fr)
   :help       show this help
   :quit       leave (end of input works too)"""
@@ -63,33 +83,113 @@ class _Session:
     """State of one terminal chat."""
 
     def __init__(
-        self, server: BotApiServer, user: SimulatedUser, output: TextIO, reply_timeout: float
+        self,
+        server: BotApiServer,
+        user: SimulatedUser,
+        output: TextIO,
+        reply_timeout: float,
+        settled: Settled | None,
     ) -> None:
         self.server = server
         self.user = user
         self.output = output
         self.reply_timeout = reply_timeout
+        self.settled = settled
         self.seen = len(server.events_in(user.id))
+        # Each message as last shown, most recently shown last: numbers press these.
+        self.shown: dict[int, ChatMessage] = {}
 
     def say(self, text: str) -> None:
         self.output.write(text + "\n")
         self.output.flush()
 
-    async def print_replies(self) -> None:
-        """Wait for the bot's first reply, then until it is quiet, and print new events."""
-        chat_id = self.user.id
-        await self.server.wait_until(
-            lambda: len(self.server.events_in(chat_id)) > self.seen, self.reply_timeout
+    def _deadline(self) -> float:
+        return asyncio.get_running_loop().time() + self.reply_timeout
+
+    @staticmethod
+    def _left(deadline: float) -> float:
+        return max(deadline - asyncio.get_running_loop().time(), 0.0)
+
+    async def _bot_done(self, update_id: int, deadline: float) -> bool:
+        """Wait until the bot is done with update ``update_id``; say so if it is not in time."""
+        server = self.server
+        if not await self._until(lambda: server.confirmed(update_id), deadline):
+            if server.delivered(update_id):
+                self._still_working()
+            else:
+                self.say(
+                    f"(the bot has not taken your input within {self.reply_timeout:g} s: "
+                    "is it running? Anything it sends later shows after your next line.)"
+                )
+            return False
+        if self.settled is not None:
+            try:
+                # A moment even past the deadline: asyncio.wait_for(…, 0) fails done work.
+                await asyncio.wait_for(self.settled(), max(self._left(deadline), 0.05))
+            except TimeoutError:
+                self._still_working()
+                return False
+            return True
+        if not await self._quiet(deadline):
+            self._still_working()
+            return False
+        return True
+
+    async def _until(self, predicate: Callable[[], bool], deadline: float) -> bool:
+        if predicate():
+            return True
+        left = self._left(deadline)
+        return left > 0 and await self.server.wait_until(predicate, left)
+
+    def _still_working(self) -> None:
+        self.say(
+            f"(the bot is still working on it after {self.reply_timeout:g} s; "
+            "what it sends later shows after your next line)"
         )
-        await self.user.quiet(QUIET_SECONDS, max_wait=max(self.reply_timeout, QUIET_SECONDS))
-        events = self.server.events_in(chat_id)
-        for message in events[self.seen :]:
+
+    async def _quiet(self, deadline: float) -> bool:
+        """Wait until no Bot API call is in flight and nothing changed for QUIET_SECONDS."""
+        server = self.server
+        chat_id = self.user.id
+
+        def mark() -> tuple[int, int]:
+            return server.call_events, len(server.events_in(chat_id))
+
+        def moved_from(before: tuple[int, int]) -> Callable[[], bool]:
+            return lambda: mark() != before
+
+        while (left := self._left(deadline)) > 0:
+            before = mark()
+            await server.wait_until(moved_from(before), min(QUIET_SECONDS, left))
+            if mark() == before and server.calls_in_flight == 0:
+                return True
+        return False
+
+    def print_replies(self) -> int:
+        """Print the bot's new and edited messages; return how many."""
+        events = self.server.events_in(self.user.id)
+        fresh = events[self.seen :]
+        for message in fresh:
             self.say(format_message(message, self.server))
+            self.shown.pop(message.message_id, None)
+            self.shown[message.message_id] = message
         self.seen = len(events)
+        return len(fresh)
+
+    def _newest_with_buttons(self) -> ChatMessage | None:
+        return next((m for m in reversed(self.shown.values()) if m.buttons), None)
+
+    async def send(self, text: str) -> None:
+        """Send a text, wait until the bot is done with it and print what it sent."""
+        deadline = self._deadline()
+        update_id = await self.user.send(text)
+        done = await self._bot_done(update_id, deadline)
+        if not self.print_replies() and done:
+            self.say("(the bot did not reply)")
 
     async def press(self, number: int) -> None:
-        """Press button ``number`` of the latest bot message with buttons."""
-        message = next((m for m in reversed(self.user.messages) if m.buttons), None)
+        """Press button ``number`` of the newest message shown with buttons."""
+        message = self._newest_with_buttons()
         buttons = [button for row in message.buttons for button in row] if message else []
         if message is None or not 1 <= number <= len(buttons):
             self.say(f"(no button {number} to press)")
@@ -103,16 +203,19 @@ class _Session:
             else:
                 self.say("(shares the bot's inline result in another chat)")
             return
+        deadline = self._deadline()
         try:
             answer = await self.user.press_raw(
                 button.callback_data, message.message_id, timeout=self.reply_timeout
             )
         except TimeoutError:
+            answer = None
+        done = await self._bot_done(self.user.last_update_id, deadline)
+        if answer is not None and answer.text:
+            self.say(f"({'alert' if answer.show_alert else 'notice'}: {answer.text})")
+        elif answer is None and done:
             self.say("(the bot did not answer the button press)")
-        else:
-            if answer.text:
-                self.say(f"({'alert' if answer.show_alert else 'notice'}: {answer.text})")
-        await self.print_replies()
+        self.print_replies()
 
     async def handle(self, line: str) -> bool:
         """Handle one input line; return False to stop."""
@@ -132,8 +235,7 @@ class _Session:
         elif line.isdigit():
             await self.press(int(line))
         else:
-            await self.user.send(line)
-            await self.print_replies()
+            await self.send(line)
         return True
 
 
@@ -143,11 +245,17 @@ async def run_terminal_chat(
     *,
     input_stream: TextIO = sys.stdin,
     output: TextIO = sys.stdout,
-    reply_timeout: float = 3.0,
+    reply_timeout: float = REPLY_TIMEOUT,
+    settled: Settled | None = None,
 ) -> None:
-    """Chat with the bot line by line until ``:quit`` or end of input."""
+    """Chat with the bot line by line until ``:quit`` or end of input.
+
+    ``settled`` returns once the bot has handled every update it took (for a PTB
+    Application in this process: ``app.update_queue.join``); without it the terminal
+    waits for the bot to be idle for ``QUIET_SECONDS``.
+    """
     loop = asyncio.get_running_loop()
-    session = _Session(server, user, output, reply_timeout)
+    session = _Session(server, user, output, reply_timeout, settled)
     interactive = _is_tty(input_stream)
     if interactive:
         session.say("Talking to the bot. Type :help for commands.")

@@ -10,6 +10,7 @@ from jfa_bot.store.db import Database, SchemaTooNewError, utc_now
 from jfa_bot.store.flows import Flow, Flows
 from jfa_bot.store.personal_data import PersonalData
 from jfa_bot.store.resources import NewRequest, RequestKind, Requests, TelegramFiles, Usage
+from jfa_bot.store.sent_exports import SentExport, SentExports
 from jfa_bot.store.signatures import (
     NewSignature,
     Signature,
@@ -21,6 +22,7 @@ from jfa_bot.store.signatures import (
 from jfa_bot.store.stats import CampaignStats, Stats
 from jfa_bot.store.subscriptions import Subscriptions
 from jfa_bot.store.users import User, Users
+from jfa_bot.store.webhook_ids import SavedIds, WebhookIds
 
 __all__ = [
     "Audit",
@@ -35,7 +37,10 @@ __all__ = [
     "PersonalData",
     "RequestKind",
     "Requests",
+    "SavedIds",
     "SchemaTooNewError",
+    "SentExport",
+    "SentExports",
     "SignResult",
     "Signature",
     "SignatureCounts",
@@ -48,6 +53,7 @@ __all__ = [
     "User",
     "Users",
     "Visibility",
+    "WebhookIds",
     "utc_now",
 ]
 
@@ -65,6 +71,8 @@ class Store:
         self.requests = Requests(db)
         self.broadcasts = Broadcasts(db)
         self.audit = Audit(db)
+        self.sent_exports = SentExports(db)
+        self.webhook_ids = WebhookIds(db)
         self.stats = Stats(db)
         self.personal_data = PersonalData(db, self.signatures, self.users)
 

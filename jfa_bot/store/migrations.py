@@ -191,6 +191,37 @@ CREATE TABLE named_messages (
 ) STRICT, WITHOUT ROWID;
 """
 
+_M7_SENT_EXPORTS = """
+-- Files holding names that the bot sent to organizers (the signatures CSV, the hand-over
+-- pack): deleted from their chat at `delete_at` (JFA_EXPORT_KEEP_HOURS after sending), or
+-- at once when a signer whose name they may hold takes it back. Which message and when,
+-- never what it held or about whom.
+CREATE TABLE sent_exports (
+    chat_id    INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    kind       TEXT    NOT NULL,
+    sent_at    TEXT    NOT NULL,                    -- UTC
+    delete_at  TEXT    NOT NULL,                    -- UTC; brought forward by an erasure
+    erasure    INTEGER NOT NULL DEFAULT 0 CHECK (erasure IN (0, 1)),
+                                                    -- 1: due because a name was taken back
+    PRIMARY KEY (chat_id, message_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX sent_exports_delete_at ON sent_exports (delete_at);
+"""
+
+_M8_WEBHOOK_IDS = """
+-- The webhook's memory of update ids already received, so a captured update replayed
+-- after a restart is still refused: one row, saved every few seconds and at stop, not
+-- per update. Ids only: no update content, nobody's Telegram id.
+CREATE TABLE webhook_ids (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    floor       INTEGER,                           -- ids at or below it are refused
+    recent      TEXT    NOT NULL,                  -- ids received above it: "5-9,12"
+    received_at TEXT,                              -- UTC of the latest update received
+    saved_at    TEXT    NOT NULL
+) STRICT;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _M1_USERS,
     _M2_SIGNATURES,
@@ -198,4 +229,6 @@ MIGRATIONS: tuple[str, ...] = (
     _M4_BROADCASTS,
     _M5_BROADCAST_EXTRAS,
     _M6_ERASURE,
+    _M7_SENT_EXPORTS,
+    _M8_WEBHOOK_IDS,
 )

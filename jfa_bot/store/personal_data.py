@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jfa_bot.store.db import Database, utc_now
+from jfa_bot.store.sent_exports import SentExports
 from jfa_bot.store.signatures import Signatures
 from jfa_bot.store.users import Users
 
@@ -123,7 +124,10 @@ class PersonalData:
     async def erase(self, user_id: int) -> bool:
         """Delete every row about the user and squeeze the file so no trace lingers."""
         async with self._db.erasing("forget") as conn:
+            shown_since = await SentExports.name_shown_since_in(conn, user_id)
             await Signatures.remove_in(conn, user_id)
+            # Organizers' exports that may hold the name go too (see SentExports).
+            await SentExports.taken_back_in(conn, shown_since)
             await conn.execute("DELETE FROM deliveries WHERE user_id = ?", (user_id,))
             await conn.execute("DELETE FROM named_messages WHERE user_id = ?", (user_id,))
             cursor = await conn.execute("DELETE FROM users WHERE user_id = ?", (user_id,))

@@ -17,6 +17,7 @@ from enum import StrEnum
 import aiosqlite
 
 from jfa_bot.store.db import Database, utc_now
+from jfa_bot.store.sent_exports import SentExports
 
 __all__ = [
     "NewSignature",
@@ -243,10 +244,17 @@ class Signatures:
     async def set_visibility(self, user_id: int, visibility: Visibility) -> bool:
         """Change whether the name is handed over; False if the user has not signed."""
         async with self._db.transaction(durable=True) as conn:
+            shown_since = (
+                await SentExports.name_shown_since_in(conn, user_id)
+                if visibility is Visibility.WITHHELD
+                else None
+            )
             cursor = await conn.execute(
                 "UPDATE signatures SET visibility = ? WHERE user_id = ?",
                 (visibility.value, user_id),
             )
+            # Organizers' exports that may hold the name go too (see SentExports).
+            await SentExports.taken_back_in(conn, shown_since)
             return cursor.rowcount == 1
 
     async def set_organisation(self, user_id: int, organisation: str | None) -> bool:
@@ -264,7 +272,9 @@ class Signatures:
     async def withdraw(self, user_id: int) -> bool:
         """Remove the user's signature and update the counters; False if there was none."""
         async with self._db.erasing("withdraw") as conn:
+            shown_since = await SentExports.name_shown_since_in(conn, user_id)
             removed = await self.remove_in(conn, user_id)
+            await SentExports.taken_back_in(conn, shown_since)  # exports that may hold it
             if removed:
                 await conn.execute(
                     "INSERT INTO consents (user_id, kind, given, at) VALUES (?, 'petition', 0, ?)",

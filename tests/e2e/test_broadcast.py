@@ -12,17 +12,11 @@ from jfa_bot.i18n import Translator
 from jfa_bot.sandbox import BotApiServer, SimulatedUser
 from jfa_bot.store import Store
 from jfa_bot.store.broadcasts import BroadcastKind, BroadcastState, DeliveryState
-from tests.conftest import ADMIN_ID
+from tests.conftest import ADMIN_ID, press, store_of
 from tests.e2e.conftest import BotRunner
-from tests.e2e.test_petition import press
 
 EN = Translator.for_locale("en")
 LOCALES = ("en", "fr", "sw", "ar")
-
-
-def store_of(app: JfaApplication) -> Store:
-    store: Store = app.bot_data["store"]
-    return store
 
 
 def engine_of(app: JfaApplication) -> BroadcastEngine:

@@ -15,17 +15,15 @@ from jfa_bot.i18n import Translator
 from jfa_bot.keyboards import parse
 from jfa_bot.sandbox import BotApiServer
 from jfa_bot.store.broadcasts import BroadcastKind, BroadcastState, DeliveryState
-from tests.conftest import ADMIN_ID
+from tests.conftest import ADMIN_ID, data_of, store_of
 from tests.e2e.conftest import BotRunner
 from tests.e2e.test_broadcast import (
     add_subscribers,
     compose,
     engine_of,
     newest_broadcast,
-    store_of,
     wait_finished,
 )
-from tests.e2e.test_petition import data_of
 
 
 async def test_a_subscriber_stops_the_posts_from_a_post_and_undoes_it(

@@ -14,8 +14,9 @@ from jfa_bot.i18n import Translator
 from jfa_bot.processing import OrderedUpdateProcessor
 from jfa_bot.sandbox import BotApiServer, SimulatedUser
 from jfa_bot.store.broadcasts import BroadcastKind, BroadcastState
+from tests.conftest import data_of, press, settle, store_of
 from tests.e2e.conftest import BotRunner
-from tests.e2e.test_petition import data_of, press, sign, store_of
+from tests.e2e.test_petition import sign
 
 EN = Translator.for_locale("en")
 SLOW_DOWN = (
@@ -27,14 +28,6 @@ SLOW_DOWN = (
 def processor_of(app: JfaApplication) -> OrderedUpdateProcessor:
     processor: OrderedUpdateProcessor = app.bot_data[PROCESSOR_KEY]
     return processor
-
-
-async def drained(sandbox: BotApiServer, app: JfaApplication) -> None:
-    """Wait until every injected update was fetched and handled."""
-    async with asyncio.timeout(60):
-        while sandbox.pending_updates:
-            await asyncio.sleep(0.01)
-        await app.update_queue.join()
 
 
 async def test_each_persons_messages_are_handled_in_the_order_they_sent_them(
@@ -60,7 +53,7 @@ async def test_each_persons_messages_are_handled_in_the_order_they_sent_them(
     for step in range(15):
         for person in people:
             await person.send(f"message {step}")
-    await drained(sandbox, bot)
+    await settle(sandbox, bot)
     expected = [f"message {step}" for step in range(15)]
     assert all(seen[person.id] == expected for person in people)
     assert running["most"] > 1  # different people were handled at the same time
@@ -102,7 +95,7 @@ async def test_double_taps_on_i_agree_by_many_people_at_once_sign_each_once(
 ) -> None:
     people = [sandbox.user(7200 + n, first_name=f"Ama{n}") for n in range(8)]
     await asyncio.gather(*(double_tap_agree(person) for person in people))
-    await drained(sandbox, bot)
+    await settle(sandbox, bot)
     store = store_of(bot)
     assert await store.signatures.total() == 8
     for person in people:
@@ -121,7 +114,7 @@ async def test_a_flooder_is_asked_once_to_slow_down_and_others_are_still_answere
             await flooder.send(f"spam {n}")
         [answer] = await calm.ask("/count")
         assert answer.plain
-        await drained(sandbox, app)
+        await settle(sandbox, app)
         processor = processor_of(app)
         await processor.shutdown()  # the warning is sent
         texts = [m.plain for m in sandbox.events_in(flooder.id)]

@@ -10,16 +10,11 @@ import pytest
 from jfa_bot.app import JfaApplication
 from jfa_bot.i18n import Translator
 from jfa_bot.sandbox import BotApiServer, ChatMessage, SimulatedUser
-from jfa_bot.store import Store
-from tests.e2e.test_petition import data_of, press, sign
+from tests.conftest import data_of, press, store_of
+from tests.e2e.test_petition import sign
 
 EN = Translator.for_locale("en")
 HOME = "🏠 Main menu"
-
-
-def store_of(app: JfaApplication) -> Store:
-    store: Store = app.bot_data["store"]
-    return store
 
 
 class Counted:

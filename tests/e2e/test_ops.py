@@ -9,28 +9,20 @@ from typing import Any
 
 import aiohttp
 import pytest
-from pydantic import SecretStr
 from telegram import Update
 from telegram.ext import CommandHandler, filters
 
-from jfa_bot.app import OPS_KEY, OPS_SERVER_KEY, JfaApplication, build_application
+from jfa_bot.app import OPS_KEY, OPS_SERVER_KEY, JfaApplication
 from jfa_bot.context import BotContext
 from jfa_bot.ops import OpsServer, OpsState
 from jfa_bot.sandbox import BotApiServer
 from jfa_bot.sandbox.state import UpdateType
 from jfa_bot.settings import Settings
-from jfa_bot.store import Store
 from jfa_bot.store.broadcasts import BroadcastKind, BroadcastState
-from jfa_bot.webhook import webhook_running
-from tests.conftest import ADMIN_ID, BotRunner
+from tests.conftest import ADMIN_ID, BotRunner, WebhookBotRunner, store_of
 from tests.e2e.test_petition import sign
 
 BOT_USER = {"id": 1, "is_bot": True, "first_name": "Bot"}
-
-
-def store_of(app: JfaApplication) -> Store:
-    store: Store = app.bot_data["store"]
-    return store
 
 
 async def get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
@@ -110,20 +102,10 @@ async def test_operator_reads_health_count_and_metrics_in_polling_mode(
 
 
 async def test_operator_reads_health_count_and_metrics_in_webhook_mode(
-    sandbox: BotApiServer, bot_settings: Settings
+    sandbox: BotApiServer, run_webhook_bot: WebhookBotRunner
 ) -> None:
-    secret = "s3cret-token-for-tests-0123456789"
-    settings = bot_settings.model_copy(
-        update={
-            "webhook_url": "http://127.0.0.1:1/telegram",
-            "webhook_port": 0,
-            "webhook_secret": SecretStr(secret),
-            "http_port": 0,  # a private port besides the public webhook port
-        }
-    )
-    app = build_application(settings)
-    async with webhook_running(app, settings) as server:
-        await app.bot.set_webhook(f"http://127.0.0.1:{server.port}/telegram", secret_token=secret)
+    # A private port for the operations paths besides the public webhook port.
+    async with run_webhook_bot(http_port=0) as (app, server):
         await check_the_three_endpoints(server.port, sandbox)
         private: OpsServer = app.bot_data[OPS_SERVER_KEY]
         status, _, body = await get(private.port, "/count.json")
@@ -208,12 +190,11 @@ async def test_organizers_hear_of_an_error_once_without_personal_data(
     async def crash(update: Update, context: BotContext) -> None:
         raise RuntimeError(f"bad input from {update.effective_message.text}")  # type: ignore[union-attr]
 
-    admin = sandbox.user(ADMIN_ID, language_code="en")
-    app = build_application(bot_settings)
-    app.add_handler(CommandHandler("crash", crash, filters.ChatType.PRIVATE), group=-2)
-    from jfa_bot.app import running
+    def add_crash(app: JfaApplication) -> None:
+        app.add_handler(CommandHandler("crash", crash, filters.ChatType.PRIVATE), group=-2)
 
-    async with running(app, poll_timeout=2):
+    admin = sandbox.user(ADMIN_ID, language_code="en")
+    async with run_bot(prepare=add_crash):
         user = sandbox.user(4401, language_code="en")
         await user.ask("/crash Amina Yusuf")
         [alert] = await admin.wait()

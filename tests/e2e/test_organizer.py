@@ -12,21 +12,14 @@ import aiohttp
 import pytest
 from matplotlib import image as mpimg
 
-from jfa_bot.app import PROFILE_KEY, JfaApplication, build_application
+from jfa_bot.app import PROFILE_KEY, JfaApplication
 from jfa_bot.i18n import Translator
 from jfa_bot.sandbox import BotApiServer, MessageKind, SimulatedUser
-from jfa_bot.settings import Settings
-from jfa_bot.store import Store
-from jfa_bot.webhook import SECRET_HEADER, webhook_running
-from tests.conftest import ADMIN_ID
-from tests.e2e.test_petition import press, sign
+from jfa_bot.webhook import SECRET_HEADER
+from tests.conftest import ADMIN_ID, WebhookBotRunner, press, store_of
+from tests.e2e.test_petition import sign
 
 EN = Translator.for_locale("en")
-
-
-def store_of(app: JfaApplication) -> Store:
-    store: Store = app.bot_data["store"]
-    return store
 
 
 def uploaded(sandbox: BotApiServer, message_file_id: str | None) -> bytes:
@@ -189,22 +182,10 @@ async def test_retention_removes_names_but_keeps_countries_and_counts(
 
 
 async def test_webhook_mode_takes_updates_only_with_the_secret(
-    sandbox: BotApiServer, bot_settings: Settings
+    sandbox: BotApiServer, run_webhook_bot: WebhookBotRunner
 ) -> None:
-    secret = "s3cret-token-for-tests-0123456789"
-    settings = bot_settings.model_copy(
-        update={
-            "webhook_url": "http://127.0.0.1:1/telegram",
-            "webhook_listen": "127.0.0.1",
-            "webhook_port": 0,
-            "webhook_secret": __import__("pydantic").SecretStr(secret),
-        }
-    )
-    app = build_application(settings)
-    async with webhook_running(app, settings) as server:
+    async with run_webhook_bot() as (app, server):
         url = f"http://127.0.0.1:{server.port}/telegram"
-        # Point the stand-in's delivery at the real port (the public URL is a placeholder).
-        await app.bot.set_webhook(url, secret_token=secret)
         user = sandbox.user(3001, language_code="sw")
         [welcome] = await user.ask("/start")
         assert welcome.plain.startswith("Justice For All")

@@ -15,23 +15,11 @@ from jfa_bot.i18n import Translator, locales_dir
 from jfa_bot.jobs import close_idle_forms
 from jfa_bot.sandbox import BotApiServer, ChatMessage, SimulatedUser
 from jfa_bot.settings import SUPPORTED_LOCALES, Settings
-from jfa_bot.store import Store, Visibility
+from jfa_bot.store import Visibility
+from tests.conftest import data_of, press, store_of
 from tests.e2e.conftest import BotRunner
 
 EN = Translator.for_locale("en")
-
-
-def data_of(message: ChatMessage, label: str) -> str:
-    """Return the callback data of the button with this label (fails loudly if absent)."""
-    found = message.find_button(label=label)
-    assert found is not None and found.callback_data, (label, message.button_labels())
-    return found.callback_data
-
-
-async def press(user: SimulatedUser, label: str, n: int = 1) -> list[ChatMessage]:
-    """Press the button with this label on the latest message that has it."""
-    message = next(m for m in reversed(user.messages) if m.find_button(label=label))
-    return await user.tap(data_of(message, label), n=n)
 
 
 async def sign(
@@ -66,11 +54,6 @@ async def sign(
         [_consent] = await press(user, t.gettext("☐ Send me the weekly spotlight"))
     [thanks] = await press(user, t.gettext("✅ I agree and sign"))
     return thanks
-
-
-def store_of(app: JfaApplication) -> Store:
-    store: Store = app.bot_data["store"]
-    return store
 
 
 async def test_supporter_signs_in_french_with_the_name_withheld(

@@ -9,17 +9,13 @@ from jfa_bot.app import JfaApplication
 from jfa_bot.content import SAMPLE_DIR
 from jfa_bot.i18n import Translator
 from jfa_bot.sandbox import BotApiServer, MessageKind
-from jfa_bot.store import RequestKind, Store
+from jfa_bot.store import RequestKind
+from tests.conftest import data_of, press, store_of
 from tests.e2e.conftest import BotRunner
-from tests.e2e.test_petition import data_of, press, sign
+from tests.e2e.test_petition import sign
 
 EN = Translator.for_locale("en")
 SW = Translator.for_locale("sw")
-
-
-def store_of(app: JfaApplication) -> Store:
-    store: Store = app.bot_data["store"]
-    return store
 
 
 def pack_uploads(sandbox: BotApiServer) -> int:

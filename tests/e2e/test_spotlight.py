@@ -21,10 +21,9 @@ from jfa_bot.content import SAMPLE_DIR, Content
 from jfa_bot.i18n import Translator
 from jfa_bot.sandbox import BotApiServer, SimulatedUser
 from jfa_bot.sandbox.state import ChatMessage, MessageKind
-from tests.conftest import ADMIN_ID
+from tests.conftest import ADMIN_ID, data_of, store_of
 from tests.e2e.conftest import BotRunner
-from tests.e2e.test_broadcast import newest_broadcast, store_of, wait_finished
-from tests.e2e.test_petition import data_of
+from tests.e2e.test_broadcast import newest_broadcast, wait_finished
 
 LOCALES = ("en", "fr", "es", "pt", "ar", "sw")
 _LINKS = re.compile(r"https?://\S+|#\w+|/\w+|@\w+|<[^>]*>|\\\n")

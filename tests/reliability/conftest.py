@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from functools import cache
 
 from babel.messages.pofile import read_po
 
-from jfa_bot.app import JfaApplication
 from jfa_bot.i18n import locales_dir
-from jfa_bot.sandbox import BotApiServer
 from jfa_bot.store import Store
 
-BOT_USERNAME = "jfa_test_bot"
+# Older tests import these from here; they live in tests/conftest.py.
+from tests.conftest import settle, store_of  # noqa: F401
+
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
-
-
-def store_of(app: JfaApplication) -> Store:
-    """Return the store the running application opened."""
-    store: Store = app.bot_data["store"]
-    return store
-
-
-async def settle(sandbox: BotApiServer, app: JfaApplication, timeout: float = 20.0) -> None:
-    """Wait until every update injected so far has been fetched and fully handled.
-
-    The stand-in keeps an update queued until the next getUpdates confirms it, and PTB's
-    update queue counts an update done only once its handlers (and error handlers) return.
-    """
-    async with asyncio.timeout(timeout):
-        while sandbox.pending_updates:
-            await asyncio.sleep(0.01)
-        await app.update_queue.join()
 
 
 async def assert_counters_match_rows(store: Store, *, integrity: bool = True) -> int:

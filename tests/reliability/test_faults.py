@@ -28,12 +28,8 @@ from jfa_bot.i18n import Translator
 from jfa_bot.request import AiohttpRequest
 from jfa_bot.sandbox import BotApiServer, ChatMessage, SimulatedUser, UpdateType
 from jfa_bot.store import Store
-from tests.conftest import BotRunner
-from tests.reliability.conftest import (
-    assert_counters_match_rows,
-    settle,
-    store_of,
-)
+from tests.conftest import BotRunner, settle, store_of
+from tests.reliability.conftest import assert_counters_match_rows
 
 EN = Translator.for_locale("en")
 FR = Translator.for_locale("fr")

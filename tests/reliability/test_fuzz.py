@@ -39,16 +39,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from telegram import Update
 
-from jfa_bot.app import JfaApplication, build_application, running
+from jfa_bot.app import JfaApplication
 from jfa_bot.i18n import Translator, resolve_locale
 from jfa_bot.keyboards import Kind, MenuItem
-from jfa_bot.sandbox import BotApiServer, ChatMessage
+from jfa_bot.sandbox import ChatMessage
 from jfa_bot.sandbox.state import command_entities
 from jfa_bot.sandbox.store import ChatInfo
 from jfa_bot.settings import Settings
 from jfa_bot.store import NewSignature, Store, Visibility
-from tests.conftest import TEST_TOKEN, make_settings
-from tests.reliability.conftest import BOT_USERNAME, assert_counters_match_rows, untranslated_in
+from tests.conftest import BOT_USERNAME, bot_running, settings_for, stand_in, store_of
+from tests.reliability.conftest import assert_counters_match_rows, untranslated_in
 
 T = TypeVar("T")
 
@@ -478,20 +478,16 @@ class FuzzBot:
         return self.runner.run(coro)
 
     async def start(self) -> None:
-        self.sandbox = await self._stack.enter_async_context(
-            BotApiServer(token=TEST_TOKEN, bot_username=BOT_USERNAME, latency=(0, 0))
-        )
+        self.sandbox = await self._stack.enter_async_context(stand_in())
         self.sandbox.group(GROUP_ID, title="Defenders <network>")
         self.sandbox.store.add_chat(ChatInfo(CHANNEL_ID, "channel", title="JFA news"))
         # Telegram's 30 messages/s ceiling is the pacer's business (tests/unit/test_pacer.py):
         # here it would only stretch the run, so it is lifted past the validated maximum.
-        self.settings: Settings = make_settings(
-            self.tmp_path,
-            api_base_url=self.sandbox.base_url,
-            file_base_url=self.sandbox.base_file_url,
-        ).model_copy(update={"rate_limit": 100_000})
+        self.settings: Settings = settings_for(self.sandbox, self.tmp_path).model_copy(
+            update={"rate_limit": 100_000}
+        )
         self.app: JfaApplication = await self._stack.enter_async_context(
-            running(build_application(self.settings), poll_timeout=1)
+            bot_running(self.settings, poll_timeout=1)
         )
         logging.getLogger().addHandler(self.recorder)
 
@@ -505,8 +501,7 @@ class FuzzBot:
 
     @property
     def store(self) -> Store:
-        store: Store = self.app.bot_data["store"]
-        return store
+        return store_of(self.app)
 
     # -- building updates --------------------------------------------------------------
     def _user_json(self, user_id: int, profile: Profile) -> dict[str, Any]:

@@ -15,11 +15,11 @@ import pytest
 
 from jfa_bot.app import JfaApplication
 from jfa_bot.i18n import Translator
-from jfa_bot.sandbox import BotApiServer, ChatMessage, SimulatedUser
+from jfa_bot.sandbox import BotApiServer
 from jfa_bot.store import Store
 from jfa_bot.store.broadcasts import BroadcastKind, BroadcastState
-from tests.conftest import ADMIN_ID
-from tests.reliability.conftest import assert_counters_match_rows, settle, store_of
+from tests.conftest import ADMIN_ID, data_of, press, settle, store_of
+from tests.reliability.conftest import assert_counters_match_rows
 
 EN = Translator.for_locale("en")
 FR = Translator.for_locale("fr")
@@ -31,18 +31,6 @@ EXPIRED = "This button has expired. Please use /start."
 NOT_UNDERSTOOD = (
     "Sorry, I did not understand that. Please choose from the menu below, or send /help."
 )
-
-
-def labelled(message: ChatMessage, label: str) -> str:
-    found = message.find_button(label=label)
-    assert found is not None and found.callback_data, (label, message.button_labels())
-    return found.callback_data
-
-
-async def press(user: SimulatedUser, label: str, n: int = 1) -> list[ChatMessage]:
-    """Press the button with this label on the latest message that has it."""
-    message = next(m for m in reversed(user.messages) if m.find_button(label=label))
-    return await user.tap(labelled(message, label), n=n)
 
 
 async def test_html_in_names_and_organisations_is_escaped_wherever_it_is_shown(
@@ -109,7 +97,7 @@ async def organizer_at_work(sandbox: BotApiServer, bot: JfaApplication) -> dict[
     await admin.ask("/broadcast")
     await admin.tap("a:custom")
     [menu] = await admin.ask("Hello <b>everyone</b>")
-    await admin.tap(labelled(menu, "👀 Preview and check"), n=2)  # titled preview, check
+    await admin.tap(data_of(menu, "👀 Preview and check"), n=2)  # titled preview, check
     store = store_of(bot)
     draft = await store.flows.get(ADMIN_ID)
     assert draft is not None and draft.kind == "broadcast_draft"
@@ -202,7 +190,7 @@ async def test_a_button_copied_from_another_users_form_acts_on_nobody(
     eve = sandbox.user(405, first_name="Eve", language_code="en")
     [welcome] = await eve.ask("/start")
     for label in ("✅ I agree and sign", "✏️ Name", "✖ Cancel"):
-        answer = await eve.press_raw(labelled(consent, label), message_id=welcome.message_id)
+        answer = await eve.press_raw(data_of(consent, label), message_id=welcome.message_id)
         assert answer.text == EN.gettext(EXPIRED), label
     for data in ("s:wd_yes", "s:forget_yes", "s:vis:withheld", f"s:org_clear:{alices_form.token}"):
         await eve.press_raw(data, message_id=welcome.message_id)
@@ -211,5 +199,5 @@ async def test_a_button_copied_from_another_users_form_acts_on_nobody(
     assert await store.flows.get(405) is None
     assert await assert_counters_match_rows(store) == 0
     assert await store.users.get(404) is not None
-    [thanks] = await alice.tap(labelled(consent, "✅ I agree and sign"))
+    [thanks] = await alice.tap(data_of(consent, "✅ I agree and sign"))
     assert thanks.plain.startswith("🎉 Thank you, Alice! You are signer #1.")

@@ -5,15 +5,8 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from jfa_bot.app import JfaApplication
-from jfa_bot.sandbox import ChatMessage, SimulatedUser
-from jfa_bot.store import Store
-
-
-def store_of(app: JfaApplication) -> Store:
-    """Return the store the running application opened."""
-    store: Store = app.bot_data["store"]
-    return store
+# Older tests import these from here; they live in tests/conftest.py.
+from tests.conftest import press, store_of  # noqa: F401
 
 
 def database_files(db_path: Path) -> list[Path]:
@@ -42,16 +35,3 @@ def on_disk(db_path: Path, *needles: str) -> dict[str, list[str]]:
 def mode_of(path: Path) -> int:
     """Return a file's permission bits."""
     return stat.S_IMODE(path.stat().st_mode)
-
-
-def labelled(message: ChatMessage, label: str) -> str:
-    """Return the callback data of the button with this label (fails loudly if absent)."""
-    found = message.find_button(label=label)
-    assert found is not None and found.callback_data, (label, message.button_labels())
-    return found.callback_data
-
-
-async def press(user: SimulatedUser, label: str, n: int = 1) -> list[ChatMessage]:
-    """Press the button with this label on the latest message that has it."""
-    message = next(m for m in reversed(user.messages) if m.find_button(label=label))
-    return await user.tap(labelled(message, label), n=n)

@@ -20,9 +20,7 @@ from jfa_bot.broadcast.engine import BroadcastEngine
 from jfa_bot.sandbox import BotApiServer
 from jfa_bot.settings import Settings
 from jfa_bot.store.broadcasts import BroadcastKind, BroadcastState
-from tests.conftest import ADMIN_ID
-from tests.reliability.conftest import settle
-from tests.security.conftest import store_of
+from tests.conftest import ADMIN_ID, settle, store_of
 
 _PAST_BUSY_TIMEOUT = 6.0  # seconds the other process holds the lock (busy_timeout is 5 s)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from jfa_bot.app import JfaApplication
 from jfa_bot.i18n import Translator
 from jfa_bot.sandbox import BotApiServer
+from tests.conftest import press, store_of
 from tests.e2e.test_petition import sign
-from tests.security.conftest import press, store_of
 
 EN = Translator.for_locale("en")
 

@@ -13,10 +13,9 @@ import asyncio
 from jfa_bot.app import JfaApplication
 from jfa_bot.i18n import Translator
 from jfa_bot.sandbox import BotApiServer, UpdateType
-from tests.conftest import BotRunner
-from tests.e2e.test_concurrency import SLOW_DOWN, drained, processor_of
+from tests.conftest import BotRunner, settle, store_of
+from tests.e2e.test_concurrency import SLOW_DOWN, processor_of
 from tests.e2e.test_petition import sign
-from tests.security.conftest import store_of
 
 EN = Translator.for_locale("en")
 AR = Translator.for_locale("ar")
@@ -52,7 +51,7 @@ async def test_typing_inline_queries_does_not_drop_the_persons_next_message(
         await person.send("/start")
         [welcome] = await person.wait(1, timeout=20)
         assert welcome.plain.startswith("Justice For All")
-        await drained(sandbox, app)
+        await settle(sandbox, app)
         assert processor_of(app).floods == 0
 
 
@@ -69,7 +68,7 @@ async def test_a_flood_of_inline_queries_is_bounded_and_others_are_answered(
         await type_inline(sandbox, flooder.to_json(), 200)
         [answer] = await calm.ask("/count")
         assert answer.plain
-        await drained(sandbox, app_)
+        await settle(sandbox, app_)
         # At most one running and the bounded queue behind it were answered.
         processor = processor_of(app_)
         assert processor.dropped >= 200 - 1 - processor.max_waiting
@@ -89,7 +88,7 @@ async def test_new_people_who_flood_are_asked_once_to_slow_down_in_their_languag
         for person in people:
             for n in range(30):
                 await person.send(f"hello {n}")
-        await drained(sandbox, app)
+        await settle(sandbox, app)
         await processor_of(app).shutdown()  # the warnings were sent
         for person, code in zip(people, languages, strict=True):
             slow_down = Translator.for_locale(code).gettext(SLOW_DOWN)

@@ -13,10 +13,8 @@ from __future__ import annotations
 from jfa_bot.app import JfaApplication
 from jfa_bot.i18n import Translator
 from jfa_bot.sandbox import BotApiServer
-from tests.conftest import ADMIN_ID
+from tests.conftest import ADMIN_ID, press, settle, store_of
 from tests.e2e.test_petition import sign
-from tests.reliability.conftest import settle
-from tests.security.conftest import press, store_of
 
 EN = Translator.for_locale("en")
 NAME = '<a href="https://evil.example">Amina</a> & <b>'

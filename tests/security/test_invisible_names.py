@@ -11,7 +11,7 @@ from __future__ import annotations
 from jfa_bot.app import JfaApplication
 from jfa_bot.i18n import Translator
 from jfa_bot.sandbox import BotApiServer
-from tests.security.conftest import press, store_of
+from tests.conftest import press, store_of
 
 EN = Translator.for_locale("en")
 FILLERS = ("\u3164", "\u115f", "\u1160", "\uffa0")

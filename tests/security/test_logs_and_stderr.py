@@ -18,13 +18,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from jfa_bot.app import build_application, running
 from jfa_bot.logs import setup_logging
 from jfa_bot.sandbox import BotApiServer
 from jfa_bot.settings import Settings
-from tests.conftest import TEST_TOKEN
+from tests.conftest import TEST_TOKEN, BotRunner, settle
 from tests.e2e.test_petition import sign
-from tests.reliability.conftest import settle
 
 WEBHOOK_SECRET = "Webhook-Secret-Value_42"
 NAME = "Nadia Bensalah-Test"
@@ -44,17 +42,18 @@ class _Everything(logging.Handler):
 
 
 async def test_a_debug_session_logs_no_secret_and_no_personal_data(
-    sandbox: BotApiServer, bot_settings: Settings, capfd: pytest.CaptureFixture[str]
+    sandbox: BotApiServer,
+    bot_settings: Settings,
+    run_bot: BotRunner,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
-    settings = bot_settings.model_copy(update={"webhook_secret": SecretStr(WEBHOOK_SECRET)})
     everything = _Everything()
     try:
-        setup_logging("DEBUG", secrets=[settings.token()])
+        setup_logging("DEBUG", secrets=[bot_settings.token()])
         root.addHandler(everything)
-        app = build_application(settings)
-        async with running(app, poll_timeout=1):
+        async with run_bot(webhook_secret=SecretStr(WEBHOOK_SECRET)) as app:
             user = sandbox.user(6001, first_name="Nadia", username=USERNAME)
             await sign(
                 user, name=NAME, country_query="Morocco", country="MA", organisation=ORGANISATION
@@ -137,7 +136,10 @@ async def test_an_unhandled_crash_prints_its_traceback_without_the_secret(
 
 
 async def test_an_ordinary_persons_telegram_id_is_not_logged_even_as_json_at_debug(
-    sandbox: BotApiServer, bot_settings: Settings, capfd: pytest.CaptureFixture[str]
+    sandbox: BotApiServer,
+    bot_settings: Settings,
+    run_bot: BotRunner,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     """Tapping an old button or typing too fast is ordinary: the person's id stays out.
 
@@ -147,11 +149,9 @@ async def test_an_ordinary_persons_telegram_id_is_not_logged_even_as_json_at_deb
     person_id = 6_123_457
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
-    settings = bot_settings.model_copy(update={"flood_rate": 5.0})
     try:
-        setup_logging("DEBUG", secrets=[settings.token()], log_format="json")
-        app = build_application(settings)
-        async with running(app, poll_timeout=1):
+        setup_logging("DEBUG", secrets=[bot_settings.token()], log_format="json")
+        async with run_bot(flood_rate=5.0) as app:
             person = sandbox.user(person_id, first_name="Rehema", language_code="sw")
             [welcome] = await person.ask("/start")
             await person.press_raw("m:old-menu-entry", message_id=welcome.message_id)

@@ -22,10 +22,9 @@ from jfa_bot.cli import main
 from jfa_bot.i18n import Translator
 from jfa_bot.sandbox import BotApiServer
 from jfa_bot.settings import Settings
-from tests.conftest import BotRunner
+from tests.conftest import BotRunner, press, settle, store_of
 from tests.e2e.test_petition import sign
-from tests.reliability.conftest import settle
-from tests.security.conftest import database_files, mode_of, on_disk, press, store_of
+from tests.security.conftest import database_files, mode_of, on_disk
 
 EN = Translator.for_locale("en")
 NAME = "Zephyrine Okonkwo-Mbatha"

@@ -12,10 +12,8 @@ import time
 from jfa_bot.app import JfaApplication
 from jfa_bot.i18n import Translator
 from jfa_bot.sandbox import BotApiServer, UpdateType
-from tests.conftest import ADMIN_ID
+from tests.conftest import ADMIN_ID, settle, store_of
 from tests.e2e.test_petition import sign
-from tests.reliability.conftest import settle
-from tests.security.conftest import store_of
 
 EN = Translator.for_locale("en")
 

@@ -20,8 +20,7 @@ from jfa_bot.ops import OpsServer
 from jfa_bot.sandbox import BotApiServer
 from jfa_bot.store import Store
 from jfa_bot.store.signatures import NewSignature, Visibility
-from tests.conftest import ADMIN_ID, BotRunner
-from tests.security.conftest import store_of
+from tests.conftest import ADMIN_ID, BotRunner, store_of
 
 EN = Translator.for_locale("en")
 

@@ -18,26 +18,19 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
-from jfa_bot.app import OPS_SERVER_KEY, build_application
+from jfa_bot.app import OPS_SERVER_KEY
 from jfa_bot.ops import OpsServer
 from jfa_bot.sandbox import BotApiServer
-from jfa_bot.settings import Settings
-from jfa_bot.webhook import SECRET_HEADER, WebhookServer, webhook_running
+from jfa_bot.webhook import SECRET_HEADER, WebhookServer
+from tests.conftest import WebhookBotRunner
 
 SECRET = "s3cret-token-for-tests-0123456789"
 
 
 @pytest.fixture
-async def webhook(sandbox: BotApiServer, bot_settings: Settings) -> AsyncIterator[WebhookServer]:
+async def webhook(run_webhook_bot: WebhookBotRunner) -> AsyncIterator[WebhookServer]:
     """Run the bot in webhook mode on a free loopback port."""
-    settings = bot_settings.model_copy(
-        update={
-            "webhook_url": "http://127.0.0.1:1/telegram",
-            "webhook_port": 0,
-            "webhook_secret": SecretStr(SECRET),
-        }
-    )
-    async with webhook_running(build_application(settings), settings) as server:
+    async with run_webhook_bot(deliver=False, webhook_secret=SecretStr(SECRET)) as (_, server):
         yield server
 
 
@@ -206,22 +199,16 @@ async def half_a_request(port: int, data: bytes) -> bool:
 
 
 async def test_connections_that_never_finish_a_request_are_closed(
-    sandbox: BotApiServer, bot_settings: Settings, monkeypatch: pytest.MonkeyPatch
+    run_webhook_bot: WebhookBotRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Slowloris: thousands of half-sent requests held open for the hour aiohttp allows would
     # use up the process's file descriptors, and with them its connections to Telegram.
     monkeypatch.setattr("jfa_bot.ops.IDLE_TIMEOUT", 0.5)
     monkeypatch.setattr("jfa_bot.ops.BODY_TIMEOUT", 0.5)
-    settings = bot_settings.model_copy(
-        update={
-            "webhook_url": "http://127.0.0.1:1/telegram",
-            "webhook_port": 0,
-            "webhook_secret": SecretStr(SECRET),
-            "http_port": 0,
-        }
-    )
-    app = build_application(settings)
-    async with webhook_running(app, settings) as server:
+    async with run_webhook_bot(deliver=False, webhook_secret=SecretStr(SECRET), http_port=0) as (
+        app,
+        server,
+    ):
         ops: OpsServer = app.bot_data[OPS_SERVER_KEY]
         for port in (server.port, ops.port):
             assert await half_a_request(port, b"")  # connects, says nothing

@@ -10,16 +10,16 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from jfa_bot import confirmations
 from jfa_bot.app import JfaApplication
 from jfa_bot.i18n import Translator
 from jfa_bot.sandbox import BotApiServer, ChatMessage, SimulatedUser
 from jfa_bot.store import Visibility
 from jfa_bot.store.broadcasts import BroadcastKind
-from tests.conftest import TEST_TOKEN
+from tests.conftest import TEST_TOKEN, press, settle, store_of
 from tests.e2e.test_petition import sign
-from tests.reliability.conftest import settle
-from tests.security.conftest import press, store_of
 
 EN = Translator.for_locale("en")
 EXPIRED = EN.gettext("This button has expired. Please use /start.")
@@ -160,3 +160,24 @@ async def test_adding_a_name_to_the_handover_list_asks_first(
     signature = await store.signatures.get(4007)
     assert signature is not None and signature.visibility is Visibility.PUBLIC
     assert "you said yes" in done.plain
+
+
+# What each language's /privacy says about share links (the sharer sees a count, not who).
+_SHARER_SEES = {
+    "en": "that person can see how many people signed through it, but not who",
+    "fr": "cette personne peut voir combien de personnes ont signé par ce lien",
+    "es": "esa persona puede ver cuántas personas firmaron a través de él",
+    "pt": "essa pessoa pode ver quantas pessoas assinaram por ele",
+    "ar": "فبإمكانه أن يرى عدد من وقّعوا عبر هذا الرابط",
+    "sw": "anaweza kuona ni watu wangapi wametia sahihi kupitia kiungo hicho",
+}
+
+
+@pytest.mark.parametrize("locale", sorted(_SHARER_SEES))
+async def test_privacy_tells_a_signer_that_whoever_shared_their_link_sees_a_count(
+    sandbox: BotApiServer, bot: JfaApplication, locale: str
+) -> None:
+    # A link passed to one person alone tells its sharer whether that person signed.
+    person = sandbox.user(4100 + sorted(_SHARER_SEES).index(locale), language_code=locale)
+    [privacy] = await person.ask("/privacy")
+    assert _SHARER_SEES[locale] in privacy.plain

@@ -17,7 +17,9 @@ TOKEN = "123456:TEST-token-for-the-json-logs"
 def restore_root_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    ptb_level = logging.getLogger("telegram").level
     yield
+    logging.getLogger("telegram").setLevel(ptb_level)
     for handler in list(root.handlers):
         root.removeHandler(handler)
     for handler in handlers:
@@ -54,3 +56,19 @@ def test_text_stays_the_default(
     err = capsys.readouterr().err
     assert "WARNING jfa_bot.test: token <redacted>" in err
     assert not err.startswith("{")
+
+
+def test_ptb_info_stays_out_of_a_warning_level_log(
+    capsys: pytest.CaptureFixture[str], restore_root_logging: None
+) -> None:
+    # `jfa-bot try` logs at WARNING: "Application started" must not interrupt the chat.
+    setup_logging("WARNING")
+    logging.getLogger("telegram.ext.Application").info("Application started")
+    logging.getLogger("telegram.ext.Application").warning("A real problem")
+    err = capsys.readouterr().err
+    assert "Application started" not in err and "A real problem" in err
+    setup_logging("DEBUG")
+    logging.getLogger("telegram.ext.Application").debug("the whole update")  # never shown
+    logging.getLogger("telegram.ext.Application").info("Application started")
+    err = capsys.readouterr().err
+    assert "the whole update" not in err and "Application started" in err

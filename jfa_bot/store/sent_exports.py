@@ -1,0 +1,103 @@
+"""Files holding names that the bot sent to organizers, until they are deleted from the chat.
+
+An export (the signatures CSV, the hand-over pack) stays in the organizer's Telegram chat
+unless the bot deletes it: each one is recorded with the time it is due for deletion, and
+a job deletes it then. When a signer takes their name back (forget, withdraw, or off the
+hand-over list), every export that may hold it becomes due at once, in the same
+transaction as the change, so a crash cannot keep the file in the chat. A record says
+which message and when, never what it held or about whom.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import aiosqlite
+
+from jfa_bot.store.db import Database
+
+__all__ = ["SentExport", "SentExports"]
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True, slots=True)
+class SentExport:
+    """An export message in an organizer's chat, due for deletion."""
+
+    chat_id: int
+    message_id: int
+    kind: str
+    erasure: bool  # due early because a signer took their name back
+
+
+class SentExports:
+    """The record of export messages still in organizers' chats."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def record(
+        self, chat_id: int, message_id: int, kind: str, *, keep: dt.timedelta
+    ) -> None:
+        """Note an export message just sent, to be deleted `keep` from now."""
+        now = dt.datetime.now(dt.UTC)
+        await self._db.execute(
+            "INSERT OR REPLACE INTO sent_exports (chat_id, message_id, kind, sent_at, delete_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (chat_id, message_id, kind, _stamp(now), _stamp(now + keep)),
+        )
+
+    async def due(self, now: dt.datetime | None = None) -> list[SentExport]:
+        """Return the export messages whose deletion time has come, oldest first."""
+        rows = await self._db.fetchall(
+            "SELECT chat_id, message_id, kind, erasure FROM sent_exports "
+            "WHERE delete_at <= ? ORDER BY delete_at",
+            (_stamp(now or dt.datetime.now(dt.UTC)),),
+        )
+        return [SentExport(int(r[0]), int(r[1]), str(r[2]), bool(r[3])) for r in rows]
+
+    async def drop(self, chat_id: int, message_id: int) -> None:
+        """Forget an export message once it is deleted (or Telegram refused to delete it)."""
+        await self._db.execute(
+            "DELETE FROM sent_exports WHERE chat_id = ? AND message_id = ?",
+            (chat_id, message_id),
+        )
+
+    async def count(self) -> int:
+        """Return how many export messages are still recorded."""
+        return int(await self._db.scalar("SELECT COUNT(*) FROM sent_exports") or 0)
+
+    @staticmethod
+    async def name_shown_since_in(conn: aiosqlite.Connection, user_id: int) -> str | None:
+        """Return since when exports may hold this signer's name, or None if none can.
+
+        Read inside the transaction that removes or withholds the name, before it changes
+        the signature; then :meth:`taken_back_in` with the answer. An export holds a name
+        only if the signer had signed, with a name shown on the hand-over list, by the
+        time it was sent: exports sent earlier, and everyone else's erasures, leave the
+        organizers' files alone (so no one can wipe them by sending /forget).
+        """
+        async with conn.execute(
+            "SELECT signed_at FROM signatures "
+            "WHERE user_id = ? AND name IS NOT NULL AND visibility = 'public'",
+            (user_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else str(row[0])
+
+    @staticmethod
+    async def taken_back_in(conn: aiosqlite.Connection, since: str | None) -> int:
+        """Make due now every export sent at or after `since`; return how many."""
+        if since is None:
+            return 0
+        now = _stamp(dt.datetime.now(dt.UTC))
+        cursor = await conn.execute(
+            "UPDATE sent_exports SET delete_at = ?, erasure = 1 "
+            "WHERE delete_at > ? AND sent_at >= ?",
+            (now, now, since),
+        )
+        return cursor.rowcount
