@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import sys
@@ -100,6 +101,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"error: the content is not valid; the bot will not start:\n{error}", file=sys.stderr
         )
         return EXIT_CONFIG
+    # What is loaded by now (modules, catalogs, content, CLDR names) lives as long as the
+    # process: frozen, the collector's full passes skip it. They had to walk ~85,000
+    # objects and stalled every reply and send by up to 75 ms (benchmarks/RESULTS.md).
+    gc.collect()
+    gc.freeze()
     if args.webhook:
         if settings.webhook_url is None or settings.webhook_secret is None:
             print(

@@ -40,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import math
 import os
 import time
 from collections import deque
@@ -107,22 +108,13 @@ class _Pool:
 
     limit: int
     in_flight: int = 0
-    #: A deque for the overall pools; a list for a chat's (a few entries: an empty deque
-    #: takes 770 bytes, and a busy second can hold tens of thousands of chats).
-    answered: deque[float] | list[float] = field(default_factory=deque)
+    answered: deque[float] = field(default_factory=deque)
 
     def trim(self, now: float, window: float) -> None:
         answered = self.answered
         cutoff = now - window
-        if isinstance(answered, deque):
-            while answered and answered[0] <= cutoff:
-                answered.popleft()
-            return
-        expired = 0
-        while expired < len(answered) and answered[expired] <= cutoff:
-            expired += 1
-        if expired:
-            del answered[:expired]
+        while answered and answered[0] <= cutoff:
+            answered.popleft()
 
     def wait(self, now: float, window: float, reserve: int = 0) -> float:
         """Return how long until this pool has room beyond `reserve` free slots."""
@@ -135,22 +127,27 @@ class _Pool:
         return window  # every slot is in flight: look again once one could have expired
 
 
+#: A chat's send still in flight (its arrival is not known yet).
+_IN_FLIGHT = math.inf
+
+
 @dataclass(slots=True)
-class _Chat:
+class _Waiters:
+    """Sends waiting for one chat's turn, in order (only while some wait)."""
+
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     users: int = 0
-    pool: _Pool = field(default_factory=lambda: _Pool(1, answered=[]))
-    blocked_until: float = 0.0
 
 
 class Slot:
     """One send's place; `done()` records its answer (call it exactly once, pass or fail)."""
 
-    __slots__ = ("_finished", "_pacer", "_pools", "_started")
+    __slots__ = ("_chat_id", "_finished", "_pacer", "_pools", "_started")
 
-    def __init__(self, pacer: Pacer, pools: tuple[_Pool, ...]) -> None:
+    def __init__(self, pacer: Pacer, pools: tuple[_Pool, ...], chat_id: int | None) -> None:
         self._pacer = pacer
         self._pools = pools
+        self._chat_id = chat_id
         self._finished = False
         self._started = pacer._clock()
 
@@ -159,11 +156,14 @@ class Slot:
         if self._finished:
             return
         self._finished = True
-        now = self._pacer._clock()
-        latest_arrival = self._pacer._latest_arrival(now - self._started, now)
+        pacer = self._pacer
+        now = pacer._clock()
+        latest_arrival = pacer._latest_arrival(now - self._started, now)
         for pool in self._pools:
             pool.in_flight -= 1
             pool.answered.append(latest_arrival)
+        if self._chat_id is not None:
+            pacer._chat_answered(self._chat_id, latest_arrival)
 
 
 class Pacer:
@@ -194,7 +194,13 @@ class Pacer:
         self._broadcast = _Pool(min(broadcast_rate, limit))  # the free broadcasts' ceiling
         # With paid broadcasts, the paid tier's limit counts every send.
         self._paid_all = _Pool(broadcast_rate) if paid else None
-        self._chats: dict[int, _Chat] = {}
+        # Per chat, only what can still hold a send back, so that a broadcast's second
+        # costs one short list per chat (a million chats a second in the memory benchmark):
+        # each recent send's latest arrival (`_IN_FLIGHT` until answered), the chats with
+        # sends waiting their turn, and the chats a 429 blocked.
+        self._chat_sends: dict[int, list[float]] = {}
+        self._waiters: dict[int, _Waiters] = {}
+        self._blocked: dict[int, float] = {}
         self._pruned_at = 0.0
         self._paused_until = 0.0
         self._global_lock = asyncio.Lock()
@@ -274,18 +280,10 @@ class Pacer:
             self.pause(seconds)
             return True
         self.chat_delays += 1
-        chat = self._chat(chat_id)
-        chat.blocked_until = max(chat.blocked_until, now + seconds)
+        self._blocked[chat_id] = max(self._blocked.get(chat_id, 0.0), now + seconds)
         return False
 
     # -- slots -----------------------------------------------------------------------------
-    def _chat(self, chat_id: int) -> _Chat:
-        chat = self._chats.get(chat_id)
-        if chat is None:
-            self._prune(self._clock())
-            chat = self._chats[chat_id] = _Chat(pool=_Pool(self.chat_burst, answered=[]))
-        return chat
-
     def _pools(self, broadcast: bool, paid: bool) -> tuple[_Pool, ...]:
         if broadcast and paid and self._paid_all is not None:
             return (self._paid_all,)
@@ -304,34 +302,82 @@ class Pacer:
         pools = self._pools(broadcast, self.paid if paid is None else paid)
         if chat_id is None:
             return await self._acquire_global(broadcast, pools, None)
-        chat = self._chat(chat_id)
-        chat.users += 1
+        now = self._clock()
+        self._prune(now)
+        if chat_id not in self._waiters and self._chat_wait(chat_id, now) <= 0:
+            return await self._acquire_chat(chat_id, broadcast, pools)
+        waiters = self._waiters.get(chat_id)
+        if waiters is None:
+            waiters = self._waiters[chat_id] = _Waiters()
+        waiters.users += 1
         try:
-            async with chat.lock:  # one send at a time waits for this chat's turn
+            async with waiters.lock:  # one send at a time waits for this chat's turn
                 while True:
-                    now = self._clock()
-                    wait = max(chat.blocked_until - now, chat.pool.wait(now, self.window))
+                    wait = self._chat_wait(chat_id, self._clock())
                     if wait <= 0:
                         break
                     await self._sleep(wait)
-                return await self._acquire_global(broadcast, pools, chat.pool)
+                return await self._acquire_chat(chat_id, broadcast, pools)
         finally:
-            chat.users -= 1
+            waiters.users -= 1
+            if not waiters.users:
+                del self._waiters[chat_id]
+
+    async def _acquire_chat(self, chat_id: int, broadcast: bool, pools: tuple[_Pool, ...]) -> Slot:
+        """Hold the chat's turn (a send in flight) while waiting for an overall slot."""
+        sends = self._chat_sends.setdefault(chat_id, [])
+        sends.append(_IN_FLIGHT)
+        try:
+            return await self._acquire_global(broadcast, pools, chat_id)
+        except BaseException:
+            self._chat_answered(chat_id, None)
+            raise
+
+    def _chat_wait(self, chat_id: int, now: float) -> float:
+        """Return how long until a send into `chat_id` may start (as far as the chat goes)."""
+        blocked = self._blocked.get(chat_id, 0.0) - now
+        sends = self._chat_sends.get(chat_id)
+        if not sends:
+            return blocked
+        cutoff = now - self.window
+        if any(sent <= cutoff for sent in sends):
+            sends[:] = [sent for sent in sends if sent > cutoff]
+        over = len(sends) - self.chat_burst
+        if over < 0:
+            return blocked
+        frees = sorted(sends)[over]  # the send whose expiry frees the chat's turn
+        if frees == _IN_FLIGHT:
+            return max(blocked, self.window)  # look again once it could have expired
+        return max(blocked, frees + self.window - now)
+
+    def _chat_answered(self, chat_id: int, latest_arrival: float | None) -> None:
+        """Record that a send into `chat_id` was answered (None: it was never sent)."""
+        sends = self._chat_sends.get(chat_id)
+        if sends is None:
+            return
+        index = sends.index(_IN_FLIGHT)
+        if latest_arrival is None:
+            del sends[index]
+            if not sends:
+                del self._chat_sends[chat_id]
+        else:
+            sends[index] = latest_arrival
 
     def _prune(self, now: float) -> None:
         """Forget chats nothing can hold back any more (memory: one window's sends)."""
         if now - self._pruned_at < self.window:
             return
         self._pruned_at = now
-        keep = {}
-        for chat_id, chat in self._chats.items():
-            chat.pool.trim(now, self.window)
-            if chat.users or chat.pool.in_flight or chat.pool.answered or chat.blocked_until > now:
-                keep[chat_id] = chat
-        self._chats = keep
+        cutoff = now - self.window
+        self._chat_sends = {
+            chat_id: sends
+            for chat_id, sends in self._chat_sends.items()
+            if any(sent > cutoff for sent in sends)
+        }
+        self._blocked = {chat_id: until for chat_id, until in self._blocked.items() if until > now}
 
     async def _acquire_global(
-        self, broadcast: bool, pools: tuple[_Pool, ...], chat_pool: _Pool | None
+        self, broadcast: bool, pools: tuple[_Pool, ...], chat_id: int | None
     ) -> Slot:
         if not broadcast:
             self.replies_waiting += 1
@@ -360,8 +406,7 @@ class Pacer:
                     # batch's last answer): a short burst, never a window's worth.
                     floor = now - _CATCH_UP
                     self._next_broadcast = max(self._next_broadcast, floor) + spacing
-                taken = (*pools, chat_pool) if chat_pool is not None else pools
-                for pool in taken:
+                for pool in pools:
                     pool.in_flight += 1
         finally:
             if not broadcast:
@@ -373,7 +418,7 @@ class Pacer:
             self.reply_sends += 1
             self._reply_starts.append(now)
             self._reply_reserve(now)  # trims: memory of two windows' replies
-        return Slot(self, taken)
+        return Slot(self, pools, chat_id)
 
     @asynccontextmanager
     async def slot(
@@ -385,6 +430,10 @@ class Pacer:
             yield taken
         finally:
             taken.done()
+
+    def chats_remembered(self) -> int:
+        """Return how many chats the pacer holds state for (each can hold a send back)."""
+        return len(self._chat_sends.keys() | self._blocked.keys() | self._waiters.keys())
 
     @property
     def in_flight(self) -> int:

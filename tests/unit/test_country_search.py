@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import tomllib
+from pathlib import Path
 
+import pytest
+from babel import Locale
+
+import jfa_bot.i18n
 from jfa_bot.countries import MatchKind, _data, find_country, search_countries
 from jfa_bot.i18n import Translator
 
@@ -421,3 +426,21 @@ def test_both_the_names_shown_and_cldrs_standard_names_are_found(
     # The name shown on a button is itself found, alone, in every language.
     t = Translator.for_locale(locale)
     assert find_country(t.country_name(meant), locale).unique == meant
+
+
+def test_every_shown_name_that_replaces_cldrs_says_where_it_comes_from() -> None:
+    # Each line of data/country_names.toml that sets a name carries its source (CLDR's
+    # short or variant form) or the reason it differs from CLDR, on it or just above it;
+    # and each differs from babel's standard name, or it would not be needed at all.
+    path = Path(jfa_bot.i18n.__file__).parent / "data" / "country_names.toml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    section = ""
+    for number, line in enumerate(lines):
+        if line.startswith("["):
+            section = line.strip("[]")
+        elif "=" in line and not line.startswith("#"):
+            code = line.split("=")[0].strip()
+            explained = "  # CLDR " in line or lines[number - 1].startswith("# ")
+            assert explained, f"line {number + 1}: {line}"
+            name = tomllib.loads(line.split("  #")[0])[code]
+            assert name != Locale.parse(section).territories[code], (section, code)

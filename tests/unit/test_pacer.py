@@ -117,6 +117,45 @@ async def test_a_chat_waiting_for_its_second_does_not_hold_up_other_chats() -> N
     assert net.order == ["first", "other chat", "same chat"]
 
 
+async def test_a_chat_gets_its_burst_then_waits_for_the_window() -> None:
+    vt = VirtualTime()
+    net = Network(vt, make(vt, 30, chat_burst=3), latency=0.0)
+    await asyncio.gather(*(net.send(7, broadcast=False) for _ in range(7)))
+    assert len(net.by_chat[7]) == 7
+    assert most_in_any_window(net.by_chat[7]) == 3
+
+
+async def test_the_pacer_forgets_each_chat_soon_after_its_last_send() -> None:
+    vt = VirtualTime()
+    pacer = make(vt, 1000, limit=1000)
+    net = Network(vt, pacer, latency=0.0)
+    await asyncio.gather(*(net.send(chat) for chat in range(500)))
+    assert pacer.chats_remembered() == 500  # each can still hold back a second send
+    await vt.sleep(2 * pacer.window)  # pruned once a window: gone within two
+    await net.send(9999)
+    assert pacer.chats_remembered() == 1
+
+
+async def test_a_send_cancelled_while_waiting_gives_its_chats_turn_back() -> None:
+    vt = VirtualTime()
+    pacer = make(vt, 1, limit=1)
+    held = await pacer.acquire(2)  # the only slot, not answered yet
+    waiting = asyncio.create_task(pacer.acquire(1))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    held.done()
+    await vt.sleep(pacer.window)  # the overall slot is free again
+    again = asyncio.create_task(pacer.acquire(1))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert again.done()  # chat 1 never sent: its turn is free at once
+    again.result().done()
+    assert pacer.chats_remembered() == 1  # chat 1's send; chat 2's answer expired
+
+
 async def test_replies_take_a_free_slot_before_waiting_broadcast_sends() -> None:
     vt = VirtualTime()
     pacer = make(vt, 30, limit=30)
