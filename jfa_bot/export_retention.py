@@ -56,9 +56,20 @@ _UNSENT_AFTER = dt.timedelta(hours=48)
 
 
 def _hours(t: Translator, hours: float) -> tuple[str, int]:
-    """Return the hours as shown (no ".0" for whole hours) and the count for plurals."""
-    shown = t.number(int(hours) if hours == int(hours) else hours)
-    return shown, math.ceil(hours)
+    """Return the hours as shown (no ".0" for whole hours) and the count for plurals.
+
+    gettext picks a plural form from a whole number. For a fraction of an hour the count
+    is the first whole number in the same CLDR plural category as the fraction, so that
+    "1.5" takes the form a fraction takes in that language ("1,5 heure", "1.5 hours",
+    Arabic's "other" form with the number in it), not the form of 2 (Arabic's dual,
+    "ساعتين", which says two hours and shows no number) or of 1 ("0.5 hour").
+    """
+    if hours == int(hours):
+        return t.number(int(hours)), int(hours)
+    rule = t.babel_locale.plural_form
+    category = rule(hours)
+    count = next((n for n in range(1000) if rule(n) == category), math.ceil(hours))
+    return t.number(hours), count
 
 
 def export_caption(t: Translator, hours: float) -> str:
