@@ -134,11 +134,12 @@ class SentExports:
         Read inside the transaction that removes or withholds the name, before it changes
         the signature; then :meth:`taken_back_in` with the answer. An export holds a name
         only if the signer had signed, with a name shown on the hand-over list, by the
-        time it was sent: exports sent earlier, and everyone else's erasures, leave the
-        organizers' files alone (so no one can wipe them by sending /forget).
+        time it was sent: exports sent earlier (or before the name was last put on the
+        list), and everyone else's erasures, leave the organizers' files alone (so no one
+        can wipe them by sending /forget, or by listing and unlisting their name).
         """
         async with conn.execute(
-            "SELECT signed_at FROM signatures "
+            "SELECT COALESCE(listed_since, signed_at) FROM signatures "
             "WHERE user_id = ? AND name IS NOT NULL AND visibility = 'public'",
             (user_id,),
         ) as cursor:

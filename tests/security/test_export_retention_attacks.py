@@ -33,6 +33,17 @@ async def _forget(user: SimulatedUser) -> None:
     await press(user, EN.gettext("Yes, erase everything"))
 
 
+async def _list(user: SimulatedUser) -> None:
+    await user.ask("/sign")
+    await press(user, EN.gettext("👁 Add my name to the hand-over list…"))
+    await press(user, EN.gettext("Yes, hand over my name and organisation"))
+
+
+async def _unlist(user: SimulatedUser) -> None:
+    await user.ask("/sign")
+    await press(user, EN.gettext("🙈 Take my name off the hand-over list"))
+
+
 async def test_a_signer_who_forgets_while_the_export_is_on_its_way_is_not_left_in_it(
     sandbox: BotApiServer, bot: JfaApplication
 ) -> None:
@@ -84,3 +95,34 @@ async def test_a_deletion_telegram_failed_for_a_moment_is_tried_again(
     await settle(sandbox, bot)
     assert _documents(admin) == []
     assert await store_of(bot).sent_exports.count() == 0
+
+
+async def test_a_signer_cannot_wipe_exports_sent_while_their_name_was_off_the_list(
+    sandbox: BotApiServer, bot: JfaApplication
+) -> None:
+    # Exports go when a name in them is taken back; a signer whose name was off the list
+    # when a file was sent is not in it, and listing and unlisting the name again (two
+    # taps and a confirmation, as often as they like) must not wipe the organizers' files.
+    admin = sandbox.user(ADMIN_ID, language_code="en")
+    listed = sandbox.user(7204, language_code="en")
+    await sign(listed, name=NAME, country_query="Kenya", country="KE")
+    toggler = sandbox.user(7205, language_code="en")
+    await sign(
+        toggler, name="Toggling Signer-Test", country_query="Kenya", country="KE", withheld=True
+    )
+    csv_bytes = await export(admin, sandbox, CSV)
+    assert b"Toggling Signer-Test" not in csv_bytes
+    await asyncio.sleep(1.1)  # times are stored to the second: list the name in a later one
+    for _ in range(2):
+        await _list(toggler)
+        await _unlist(toggler)
+    await settle(sandbox, bot)
+    assert len(_documents(admin)) == 1
+    assert [m for m in admin.messages if "took their name back" in m.plain] == []
+    # A file sent while the name was listed does hold it, and goes when it is unlisted.
+    await _list(toggler)
+    await settle(sandbox, bot)
+    assert b"Toggling Signer-Test" in await export(admin, sandbox, CSV)
+    await _unlist(toggler)
+    await settle(sandbox, bot)
+    assert len(_documents(admin)) == 1  # the first file stays, the second is gone
