@@ -143,6 +143,8 @@ async def sweep_exports(context: BotContext) -> int:
             except TelegramError as error:
                 if _passing(error):
                     log.info("Could not delete an export yet; the next sweep retries: %s", error)
+                    if isinstance(error, RetryAfter):
+                        break  # Telegram asks to wait: the rest are still due as well
                     continue  # still due
                 # Too old (48 hours) or already deleted by the organizer: nothing more to do.
                 log.info(
