@@ -142,6 +142,15 @@ def _cmd_try(args: argparse.Namespace) -> int:
     from jfa_bot.tryout import run_tryout
 
     base = _load_settings()
+    if args.db and Path(args.db).resolve() == Path(base.db_path).resolve():
+        # Against a stand-in, real people's records would change while nothing reaches
+        # Telegram (a weekly post recorded as delivered to every subscriber, say).
+        print(
+            "error: --db is the bot's own database (JFA_DB_PATH); `jfa-bot try` would act "
+            "on real people's records without reaching them. Try it on a copy.",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
     setup_logging(args.log_level or "WARNING")
     with tempfile.TemporaryDirectory(prefix="jfa-try-") as tmp:
         db_path = Path(args.db) if args.db else Path(tmp) / "try.sqlite3"

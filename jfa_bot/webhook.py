@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import heapq
 import hmac
 import json
 import logging
 import signal
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from urllib.parse import urlsplit
@@ -60,6 +60,8 @@ _MAX_BODY = 1024 * 1024
 RECENT_UPDATES = 10_000
 #: After this long without an update, Telegram may restart its ids anywhere (a week).
 IDS_RESTART_AFTER = 7 * 24 * 3600.0
+#: The highest update id taken: Telegram's are positive and fit SQLite's 64-bit integers.
+MAX_UPDATE_ID = 2**63 - 1
 #: Seconds between two saves of the replay memory (only when it changed), and at stop.
 SAVE_EVERY = 10.0
 
@@ -78,7 +80,10 @@ class WebhookServer:
         self.refused = 0
         self.malformed = 0
         self.replayed = 0
-        self._recent: OrderedDict[int, None] = OrderedDict()
+        self._recent: set[int] = set()
+        # The same ids as a heap: the lowest is forgotten first, so an id far above
+        # Telegram's (only a holder of the secret can send one) never becomes the floor.
+        self._lowest: list[int] = []
         # Ids at or below the newest one forgotten are replays (None: nothing forgotten).
         self._floor: int | None = None
         self._received_at: float | None = None
@@ -121,6 +126,8 @@ class WebhookServer:
         update_id = data.get("update_id") if isinstance(data, dict) else None
         if not isinstance(update_id, int) or isinstance(update_id, bool):
             return self._malformed("not an update")
+        if not 0 <= update_id <= MAX_UPDATE_ID:  # Telegram's ids are positive 64-bit
+            return self._malformed("update_id out of range")
         try:
             update = Update.de_json(data, self.app.bot)
         except Exception as error:  # any shape PTB cannot read is the caller's problem
@@ -135,11 +142,15 @@ class WebhookServer:
         return web.Response(status=200)
 
     def _remember(self, update_id: int) -> None:
-        """Add an id to the memory; the oldest beyond RECENT_UPDATES raise the floor."""
-        self._recent[update_id] = None
+        """Add an id to the memory; the lowest beyond RECENT_UPDATES raise the floor."""
+        if update_id in self._recent:
+            return
+        self._recent.add(update_id)
+        heapq.heappush(self._lowest, update_id)
         self._changed = True
         while len(self._recent) > RECENT_UPDATES:
-            forgotten, _ = self._recent.popitem(last=False)
+            forgotten = heapq.heappop(self._lowest)
+            self._recent.discard(forgotten)
             self._floor = forgotten if self._floor is None else max(self._floor, forgotten)
 
     def _is_replay(self, update_id: int) -> bool:
@@ -147,6 +158,7 @@ class WebhookServer:
         now = self.clock()
         if self._received_at is not None and now - self._received_at >= IDS_RESTART_AFTER:
             self._recent.clear()  # a silent week: Telegram may start anywhere
+            self._lowest.clear()
             self._floor = None
             self._changed = True
         self._received_at = now
@@ -194,12 +206,12 @@ class WebhookServer:
     async def _restore(self) -> None:
         """Load the replay memory saved before the last stop or crash."""
         store = self._store()
-        saved = await store.webhook_ids.load() if store is not None else None
+        saved = await store.webhook_ids.load(RECENT_UPDATES) if store is not None else None
         if saved is None:
             return
         silent = None
-        if saved.received_at is not None:
-            last = dt.datetime.fromisoformat(saved.received_at)
+        last = _parse_utc(saved.received_at)
+        if last is not None:
             silent = (dt.datetime.now(dt.UTC) - last).total_seconds()
             if silent >= IDS_RESTART_AFTER:
                 log.info("The saved webhook ids are over a week old: Telegram may start anew")
@@ -207,7 +219,7 @@ class WebhookServer:
             self.last_update = last
             self._received_at = self.clock() - max(silent, 0.0)
         self._floor = saved.floor
-        for update_id in saved.recent:  # ascending: the oldest leave first if too many
+        for update_id in saved.recent:  # ascending: the lowest leave first if too many
             self._remember(update_id)
         self._changed = False
         log.info(
@@ -236,6 +248,18 @@ class WebhookServer:
                 await self.save()
             except Exception as error:  # the next round tries again; the bot keeps serving
                 log.warning("Could not save the webhook's update ids: %s", error)
+
+
+def _parse_utc(text: str | None) -> dt.datetime | None:
+    """Return the saved time of the latest update, or None if absent or unreadable."""
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        log.warning("The saved time of the latest webhook update is unreadable")
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 @asynccontextmanager

@@ -17,7 +17,12 @@ from telegram.error import TelegramError
 
 from jfa_bot.content import Content, ContentError
 from jfa_bot.context import BotContext
-from jfa_bot.export_retention import export_caption, remember_export
+from jfa_bot.export_retention import (
+    abandon_export,
+    begin_export,
+    export_caption,
+    remember_export,
+)
 from jfa_bot.exports import count_feed, handover_zip, signatures_csv
 from jfa_bot.handlers.admin import is_admin
 from jfa_bot.handlers.common import expired_button, reply
@@ -121,25 +126,35 @@ async def on_export_button(update: Update, context: BotContext) -> None:
         except TelegramError as error:
             log.info("Could not update the export progress: %s", error)
 
-    stamp = dt.datetime.now(context.settings.zone).strftime("%Y-%m-%d")
-    if kind == "signatures":
-        data, name = await signatures_csv(context.store, progress), f"signatures-{stamp}.csv"
-    elif kind == "handover":
-        data, name = await handover_zip(context.store, progress), f"handover-{stamp}.zip"
-    else:
-        floor = context.settings.public_country_min  # the feed is meant to be published
-        data, name = await count_feed(context.store, min_count=floor), f"counts-{stamp}.json"
-    await context.store.audit.add(query.from_user.id, "export", name)
     chat = update.effective_chat
-    if chat is not None:
-        if kind in _HOLDS_NAMES:
-            hours = context.settings.export_keep_hours
-            sent = await chat.send_document(
-                BytesIO(data), filename=name, caption=export_caption(t, hours)
-            )
-            await remember_export(context, sent, kind)  # deleted from the chat later
+    # Noted before it is built: a name taken back meanwhile still takes the file along.
+    placeholder = (
+        await begin_export(context, chat.id, kind)
+        if chat is not None and kind in _HOLDS_NAMES
+        else None
+    )
+    try:
+        stamp = dt.datetime.now(context.settings.zone).strftime("%Y-%m-%d")
+        if kind == "signatures":
+            data, name = await signatures_csv(context.store, progress), f"signatures-{stamp}.csv"
+        elif kind == "handover":
+            data, name = await handover_zip(context.store, progress), f"handover-{stamp}.zip"
         else:
-            await chat.send_document(BytesIO(data), filename=name)
+            floor = context.settings.public_country_min  # the feed is meant to be published
+            data, name = await count_feed(context.store, min_count=floor), f"counts-{stamp}.json"
+        await context.store.audit.add(query.from_user.id, "export", name)
+        if chat is not None:
+            if placeholder is not None:
+                hours = context.settings.export_keep_hours
+                sent = await chat.send_document(
+                    BytesIO(data), filename=name, caption=export_caption(t, hours)
+                )
+                await remember_export(context, sent, kind, placeholder)  # deleted later
+            else:
+                await chat.send_document(BytesIO(data), filename=name)
+    finally:
+        if chat is not None and placeholder is not None:
+            await abandon_export(context, chat.id, placeholder)  # if it was never sent
     if isinstance(status, Message):
         await status.edit_text(
             t.ngettext(

@@ -42,6 +42,14 @@ class FaultGate:
         faults = self.faults
         if not faults.applies_to(method):
             return
+        if faults.hold is not None and not faults.hold.is_set():
+            released = asyncio.ensure_future(faults.hold.wait())
+            stopping = asyncio.ensure_future(self._stopping.wait())
+            try:
+                await asyncio.wait((released, stopping), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                released.cancel()
+                stopping.cancel()
         if faults.timeout_next > 0:
             faults.timeout_next -= 1
             self.stats.timeouts += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import json
 import re
@@ -203,6 +204,9 @@ class Faults:
     timeout_next: int = 0
     hang_seconds: float = 30.0
     fail_methods: frozenset[str] | None = None
+    #: While set and not yet set off, calls these faults apply to wait for it before they
+    #: arrive (a test then acts while the bot waits on Telegram).
+    hold: asyncio.Event | None = None
     max_upload_bytes: int = 50 * 1024 * 1024  # Telegram's limit for bot uploads
 
     def applies_to(self, method: str) -> bool:

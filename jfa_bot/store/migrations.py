@@ -222,6 +222,13 @@ CREATE TABLE webhook_ids (
 ) STRICT;
 """
 
+_M9_LISTED_SINCE = """
+-- Since when the name is on the hand-over list, if it was added after signing (NULL: since
+-- signed_at, or never listed). Taking the name off the list deletes the organizers'
+-- exports sent since then, and only those: a file sent while it was off holds no name.
+ALTER TABLE signatures ADD COLUMN listed_since TEXT;  -- UTC
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _M1_USERS,
     _M2_SIGNATURES,
@@ -231,4 +238,5 @@ MIGRATIONS: tuple[str, ...] = (
     _M6_ERASURE,
     _M7_SENT_EXPORTS,
     _M8_WEBHOOK_IDS,
+    _M9_LISTED_SINCE,
 )

@@ -33,6 +33,7 @@ _SIGNATURE = (
     "referral_code",
     "source",
     "anonymised_at",
+    "listed_since",
 )
 
 

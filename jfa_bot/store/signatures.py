@@ -250,8 +250,11 @@ class Signatures:
                 else None
             )
             cursor = await conn.execute(
-                "UPDATE signatures SET visibility = ? WHERE user_id = ?",
-                (visibility.value, user_id),
+                # A name put back on the list is in the exports sent from now on only.
+                "UPDATE signatures SET visibility = ?, listed_since = CASE "
+                "WHEN ? = 'public' AND visibility = 'withheld' THEN ? ELSE listed_since END "
+                "WHERE user_id = ?",
+                (visibility.value, visibility.value, utc_now(), user_id),
             )
             # Organizers' exports that may hold the name go too (see SentExports).
             await SentExports.taken_back_in(conn, shown_since)

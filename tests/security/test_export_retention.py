@@ -191,3 +191,15 @@ async def test_a_refused_deletion_is_logged_without_anyones_id(
     assert "the session is over" in lines  # DEBUG really was on
     assert [line for line in lines if str(signer_id) in line] == []
     assert [line for line in lines if NAME in line] == []
+
+
+def test_a_keep_time_in_fractions_of_an_hour_is_told_with_its_number_in_every_language() -> None:
+    # JFA_EXPORT_KEEP_HOURS=1.5: the caption must not round it to Arabic's "two hours" (a
+    # dual with no number in it) nor say "0.5 hour"; each language takes its fraction form.
+    AR = Translator.for_locale("ar")
+    assert "⁦1.5⁩ ساعة،" in export_caption(AR, 1.5)
+    assert "ساعتين" not in export_caption(AR, 1.5)
+    assert "ساعة واحدة" not in export_caption(AR, 0.5)
+    assert "after 0.5 hours," in export_caption(EN, 0.5)
+    assert "dans 1,5 heure," in export_caption(FR, 1.5)  # French: below 2 is singular
+    assert "ساعتين" in export_caption(AR, 2) and "after 1 hour," in export_caption(EN, 1)
