@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -209,3 +211,34 @@ async def settle(sandbox: BotApiServer, app: JfaApplication, timeout: float = 60
         while sandbox.pending_updates:
             await asyncio.sleep(0.01)
         await app.update_queue.join()
+
+
+async def spawn_bot(
+    sandbox: BotApiServer, db_path: Path, *args: str, cwd: Path | None = None, **env: str
+) -> asyncio.subprocess.Process:
+    """Run `python -m jfa_bot run [args]` as its own process, pointed at the stand-in.
+
+    The caller's JFA_* variables are left out; `env` adds or overrides settings.
+    """
+    variables = {key: value for key, value in os.environ.items() if not key.startswith("JFA_")}
+    variables |= {
+        "JFA_BOT_TOKEN": TEST_TOKEN,
+        "JFA_API_BASE_URL": sandbox.base_url,
+        "JFA_FILE_BASE_URL": sandbox.base_file_url,
+        "JFA_DB_PATH": str(db_path),
+        "JFA_ADMIN_IDS": str(ADMIN_ID),
+        "JFA_LOG_LEVEL": "WARNING",
+        **env,
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "jfa_bot",
+        "run",
+        *args,
+        env=variables,
+        cwd=cwd or db_path.parent,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )

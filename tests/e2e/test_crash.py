@@ -6,7 +6,6 @@ import asyncio
 import os
 import random
 import signal
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 from jfa_bot.sandbox import BotApiServer
 from jfa_bot.store import Store
 from jfa_bot.store.broadcasts import BroadcastKind, BroadcastState, DeliveryState
-from tests.conftest import ADMIN_ID, TEST_TOKEN
+from tests.conftest import ADMIN_ID, spawn_bot
 
 # The quick version runs in CI; the full one is
 #   JFA_CRASH_TRIALS=20 JFA_CRASH_RECIPIENTS=3000 python -m pytest tests/e2e/test_crash.py
@@ -28,26 +27,12 @@ FIRST_ID = 80_000
 
 async def start_bot(sandbox: BotApiServer, db_path: Path, cwd: Path) -> asyncio.subprocess.Process:
     """Run `python -m jfa_bot run` as its own process, pointed at the stand-in."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("JFA_")} | {
-        "JFA_BOT_TOKEN": TEST_TOKEN,
-        "JFA_API_BASE_URL": sandbox.base_url,
-        "JFA_FILE_BASE_URL": sandbox.base_file_url,
-        "JFA_DB_PATH": str(db_path),
-        "JFA_ADMIN_IDS": str(ADMIN_ID),
-        "JFA_BROADCAST_RATE": "25",
-        "JFA_BROADCAST_IN_FLIGHT": str(IN_FLIGHT),
-        "JFA_LOG_LEVEL": "WARNING",
-    }
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "jfa_bot",
-        "run",
-        env=env,
+    return await spawn_bot(
+        sandbox,
+        db_path,
         cwd=cwd,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+        JFA_BROADCAST_RATE="25",
+        JFA_BROADCAST_IN_FLIGHT=str(IN_FLIGHT),
     )
 
 

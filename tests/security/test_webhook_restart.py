@@ -10,11 +10,9 @@ server with a real SQLite file; the crash is a SIGKILL of `jfa-bot run --webhook
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import sqlite3
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -23,7 +21,7 @@ import pytest
 from jfa_bot.sandbox import BotApiServer, SimulatedUser
 from jfa_bot.store.webhook_ids import as_ranges, from_ranges
 from jfa_bot.webhook import SECRET_HEADER
-from tests.conftest import ADMIN_ID, TEST_TOKEN, WebhookBotRunner
+from tests.conftest import WebhookBotRunner, spawn_bot
 from tests.security.test_webhook import SECRET, post_update, start_update
 
 
@@ -103,28 +101,13 @@ async def _start_process(
     sandbox: BotApiServer, db_path: Path, port: int
 ) -> asyncio.subprocess.Process:
     """Run `python -m jfa_bot run --webhook` as its own process, pointed at the stand-in."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("JFA_")} | {
-        "JFA_BOT_TOKEN": TEST_TOKEN,
-        "JFA_API_BASE_URL": sandbox.base_url,
-        "JFA_FILE_BASE_URL": sandbox.base_file_url,
-        "JFA_DB_PATH": str(db_path),
-        "JFA_ADMIN_IDS": str(ADMIN_ID),
-        "JFA_WEBHOOK_URL": "http://127.0.0.1:1/telegram",
-        "JFA_WEBHOOK_PORT": str(port),
-        "JFA_WEBHOOK_SECRET": SECRET,
-        "JFA_LOG_LEVEL": "WARNING",
-    }
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "jfa_bot",
-        "run",
+    return await spawn_bot(
+        sandbox,
+        db_path,
         "--webhook",
-        env=env,
-        cwd=db_path.parent,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+        JFA_WEBHOOK_URL="http://127.0.0.1:1/telegram",
+        JFA_WEBHOOK_PORT=str(port),
+        JFA_WEBHOOK_SECRET=SECRET,
     )
 
 
