@@ -32,7 +32,7 @@ CSV = "📄 Signatures (CSV)"
 PACK = "🗂 Hand-over pack by country (ZIP)"
 
 
-def _documents(admin: SimulatedUser) -> list[ChatMessage]:
+def documents(admin: SimulatedUser) -> list[ChatMessage]:
     """Return the export files still visible in the organizer's chat."""
     return [m for m in admin.messages if m.kind is MessageKind.DOCUMENT]
 
@@ -47,7 +47,8 @@ def _taken_back_note(t: Translator, n: int) -> str:
     ).format(n=t.number(n))
 
 
-async def _forget(user: SimulatedUser) -> None:
+async def forget(user: SimulatedUser) -> None:
+    """Erase everything the way a supporter does: /forget, then confirm."""
     await user.ask("/forget")
     await press(user, EN.gettext("Yes, erase everything"))
 
@@ -61,15 +62,15 @@ async def test_a_signer_who_forgets_takes_the_organizers_exports_of_their_name_a
     assert NAME.encode() in await export(admin, sandbox, FR.gettext(CSV))
     pack_bytes = await export(admin, sandbox, FR.gettext(PACK))
     assert NAME.encode() in zipfile.ZipFile(io.BytesIO(pack_bytes)).read("KE.csv")
-    csv_file, pack = _documents(admin)
+    csv_file, pack = documents(admin)
     # The organizer is told, in their language, when the file goes and to keep copies safe.
     assert csv_file.plain == export_caption(FR, 24) == pack.plain
     assert "24 heures" in csv_file.plain
     assert await store_of(bot).sent_exports.count() == 2
 
-    await _forget(signer)
+    await forget(signer)
     await settle(sandbox, bot)
-    assert _documents(admin) == []  # gone from the organizer's chat in the stand-in
+    assert documents(admin) == []  # gone from the organizer's chat in the stand-in
     assert admin.last.plain == _taken_back_note(FR, 2)  # one note, no name
     assert NAME not in admin.last.plain
     assert await store_of(bot).sent_exports.count() == 0
@@ -85,14 +86,14 @@ async def test_withdrawing_or_taking_a_name_off_the_list_deletes_exports_that_he
     await withdrawer.ask("/withdraw")
     await press(withdrawer, EN.gettext("Yes, withdraw my signature"))
     await settle(sandbox, bot)
-    assert _documents(admin) == []
+    assert documents(admin) == []
 
     hider = sandbox.user(7103, language_code="en")
     thanks = await sign(hider, name="Second Signer-Test", country_query="Kenya", country="KE")
     await export(admin, sandbox, PACK)
     await hider.press_raw("s:vis:withheld", message_id=thanks.message_id)
     await settle(sandbox, bot)
-    assert _documents(admin) == []
+    assert documents(admin) == []
     assert await store_of(bot).sent_exports.count() == 0
 
 
@@ -111,9 +112,9 @@ async def test_no_one_else_can_wipe_the_organizers_exports_with_forget(
     stranger = sandbox.user(7106, language_code="en")
     await stranger.ask("/start")
     for person in (hidden, late, stranger):
-        await _forget(person)
+        await forget(person)
     await settle(sandbox, bot)
-    assert len(_documents(admin)) == 1
+    assert len(documents(admin)) == 1
     assert await store_of(bot).sent_exports.count() == 1
 
 
@@ -125,8 +126,8 @@ async def test_an_export_leaves_the_organizers_chat_once_its_time_is_up(
         await sign(signer, name=NAME, country_query="Kenya", country="KE")
         admin = sandbox.user(ADMIN_ID, language_code="en")
         await export(admin, sandbox, CSV)
-        assert len(_documents(admin)) == 1
-        assert await sandbox.wait_until(lambda: not _documents(admin), 15)
+        assert len(documents(admin)) == 1
+        assert await sandbox.wait_until(lambda: not documents(admin), 15)
         await settle(sandbox, app)
         assert await store_of(app).sent_exports.count() == 0
         assert [m for m in admin.messages if "took their name back" in m.plain] == []
@@ -141,15 +142,15 @@ async def test_exports_are_still_deleted_after_a_restart(
         await sign(signer, name=NAME, country_query="Kenya", country="KE")
         await export(admin, sandbox, CSV)  # due in 3.6 s: the bot stops before that
     await asyncio.sleep(4.5)
-    assert len(_documents(admin)) == 1
+    assert len(documents(admin)) == 1
     async with run_bot() as app:  # the record, not the setting, says when it is due
-        assert await sandbox.wait_until(lambda: not _documents(admin), 15)
+        assert await sandbox.wait_until(lambda: not documents(admin), 15)
         await export(admin, sandbox, PACK)  # due in 24 hours
     async with run_bot() as app:
-        assert len(_documents(admin)) == 1
-        await _forget(signer)
+        assert len(documents(admin)) == 1
+        await forget(signer)
         await settle(sandbox, app)
-        assert _documents(admin) == []
+        assert documents(admin) == []
         assert await store_of(app).sent_exports.count() == 0
 
 
@@ -176,11 +177,11 @@ async def test_a_refused_deletion_is_logged_without_anyones_id(
             await export(admin, sandbox, CSV)
             await export(admin, sandbox, PACK)
             # The organizer deleted one file already; Telegram answers that it is not found.
-            [first, _second] = _documents(admin)
+            [first, _second] = documents(admin)
             sandbox.store.messages[ADMIN_ID][first.message_id].deleted = True
-            await _forget(signer)
+            await forget(signer)
             await settle(sandbox, app)
-            assert _documents(admin) == []
+            assert documents(admin) == []
             assert admin.last.plain == _taken_back_note(EN, 1)
             assert await store_of(app).sent_exports.count() == 0
         logging.getLogger("jfa_bot.probe").debug("the session is over")

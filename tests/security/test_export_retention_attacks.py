@@ -13,24 +13,14 @@ import asyncio
 
 from jfa_bot.app import JfaApplication
 from jfa_bot.i18n import Translator
-from jfa_bot.sandbox import BotApiServer, ChatMessage, SimulatedUser
-from jfa_bot.sandbox.state import MessageKind
+from jfa_bot.sandbox import BotApiServer, SimulatedUser
 from tests.conftest import ADMIN_ID, press, settle, store_of
 from tests.e2e.test_organizer import export
 from tests.e2e.test_petition import sign
+from tests.security.test_export_retention import CSV, documents, forget
 
 EN = Translator.for_locale("en")
 NAME = "Baraka Otieno-Test"
-CSV = "📄 Signatures (CSV)"
-
-
-def _documents(admin: SimulatedUser) -> list[ChatMessage]:
-    return [m for m in admin.messages if m.kind is MessageKind.DOCUMENT]
-
-
-async def _forget(user: SimulatedUser) -> None:
-    await user.ask("/forget")
-    await press(user, EN.gettext("Yes, erase everything"))
 
 
 async def _list(user: SimulatedUser) -> None:
@@ -63,13 +53,13 @@ async def test_a_signer_who_forgets_while_the_export_is_on_its_way_is_not_left_i
     assert await sandbox.wait_until(
         lambda: any(call.method == "sendDocument" for call in sandbox.calls), 15
     )
-    await _forget(signer)
+    await forget(signer)
     hold.set()
     assert await sandbox.wait_until(lambda: bool(sandbox.uploads), 15)
     await settle(sandbox, bot)
     [csv_file] = sandbox.uploads
     assert NAME.encode() in csv_file.data  # it was built before the erasure
-    assert _documents(admin) == []  # and still left the organizer's chat
+    assert documents(admin) == []  # and still left the organizer's chat
     assert await store_of(bot).sent_exports.count() == 0
 
 
@@ -82,18 +72,18 @@ async def test_a_deletion_telegram_failed_for_a_moment_is_tried_again(
     assert NAME.encode() in await export(admin, sandbox, CSV)
     sandbox.faults.fail_methods = frozenset({"deleteMessage"})
     sandbox.faults.fail_next_5xx = 10  # Telegram answers 502 for a moment
-    await _forget(signer)
+    await forget(signer)
     await settle(sandbox, bot)
     assert sandbox.stats.server_errors >= 1
     sandbox.faults.fail_next_5xx = 0  # and is back
-    assert len(_documents(admin)) == 1  # not deleted yet: the record must say it is owed
+    assert len(documents(admin)) == 1  # not deleted yet: the record must say it is owed
     assert await store_of(bot).sent_exports.count() == 1
     # The next sweep (here the one after anyone's /forget; else the periodic one) does it.
     stranger = sandbox.user(7203, language_code="en")
     await stranger.ask("/start")
-    await _forget(stranger)
+    await forget(stranger)
     await settle(sandbox, bot)
-    assert _documents(admin) == []
+    assert documents(admin) == []
     assert await store_of(bot).sent_exports.count() == 0
 
 
@@ -117,7 +107,7 @@ async def test_a_signer_cannot_wipe_exports_sent_while_their_name_was_off_the_li
         await _list(toggler)
         await _unlist(toggler)
     await settle(sandbox, bot)
-    assert len(_documents(admin)) == 1
+    assert len(documents(admin)) == 1
     assert [m for m in admin.messages if "took their name back" in m.plain] == []
     # A file sent while the name was listed does hold it, and goes when it is unlisted.
     await _list(toggler)
@@ -125,4 +115,4 @@ async def test_a_signer_cannot_wipe_exports_sent_while_their_name_was_off_the_li
     assert b"Toggling Signer-Test" in await export(admin, sandbox, CSV)
     await _unlist(toggler)
     await settle(sandbox, bot)
-    assert len(_documents(admin)) == 1  # the first file stays, the second is gone
+    assert len(documents(admin)) == 1  # the first file stays, the second is gone
