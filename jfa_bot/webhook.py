@@ -49,6 +49,7 @@ from jfa_bot.context import STORE_KEY
 from jfa_bot.ops import OpsState
 from jfa_bot.settings import Settings
 from jfa_bot.store import Store
+from jfa_bot.store.db import utc_stamp
 
 __all__ = ["SECRET_HEADER", "WebhookServer", "run_webhook", "webhook_running"]
 
@@ -234,7 +235,7 @@ class WebhookServer:
         if store is None or not self._changed:
             return
         self._changed = False
-        received = self.last_update.strftime("%Y-%m-%dT%H:%M:%SZ") if self.last_update else None
+        received = utc_stamp(self.last_update) if self.last_update else None
         try:
             await store.webhook_ids.save(self._floor, list(self._recent), received)
         except Exception:

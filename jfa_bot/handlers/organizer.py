@@ -144,14 +144,11 @@ async def on_export_button(update: Update, context: BotContext) -> None:
             data, name = await count_feed(context.store, min_count=floor), f"counts-{stamp}.json"
         await context.store.audit.add(query.from_user.id, "export", name)
         if chat is not None:
+            hours = context.settings.export_keep_hours
+            caption = export_caption(t, hours) if placeholder is not None else None
+            sent = await chat.send_document(BytesIO(data), filename=name, caption=caption)
             if placeholder is not None:
-                hours = context.settings.export_keep_hours
-                sent = await chat.send_document(
-                    BytesIO(data), filename=name, caption=export_caption(t, hours)
-                )
                 await remember_export(context, sent, kind, placeholder)  # deleted later
-            else:
-                await chat.send_document(BytesIO(data), filename=name)
     finally:
         if chat is not None and placeholder is not None:
             await abandon_export(context, chat.id, placeholder)  # if it was never sent

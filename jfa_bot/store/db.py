@@ -23,7 +23,7 @@ import aiosqlite
 
 from jfa_bot.store.migrations import MIGRATIONS
 
-__all__ = ["Database", "ErasureReason", "SchemaTooNewError", "owner_only", "utc_now"]
+__all__ = ["Database", "ErasureReason", "SchemaTooNewError", "owner_only", "utc_now", "utc_stamp"]
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +72,14 @@ class SchemaTooNewError(RuntimeError):
     """The database was written by a newer version of the bot."""
 
 
+def utc_stamp(moment: dt.datetime) -> str:
+    """Return a moment as stored: UTC, ISO 8601 with seconds and a `Z`."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def utc_now() -> str:
-    """Return the current UTC time as stored: ISO 8601 with seconds and a `Z`."""
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Return the current UTC time as stored."""
+    return utc_stamp(dt.datetime.now(dt.UTC))
 
 
 class Database:

@@ -16,13 +16,9 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from jfa_bot.store.db import Database
+from jfa_bot.store.db import Database, utc_stamp
 
 __all__ = ["SentExport", "SentExports"]
-
-
-def _stamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +50,7 @@ class SentExports:
         await self._db.execute(
             "INSERT OR REPLACE INTO sent_exports (chat_id, message_id, kind, sent_at, delete_at) "
             "VALUES (?, ?, ?, ?, ?)",
-            (chat_id, placeholder, kind, _stamp(now), _stamp(now + keep)),
+            (chat_id, placeholder, kind, utc_stamp(now), utc_stamp(now + keep)),
         )
         return placeholder
 
@@ -94,8 +90,8 @@ class SentExports:
                     chat_id,
                     message_id,
                     kind,
-                    _stamp(now),
-                    _stamp(now if taken_back else now + keep),
+                    utc_stamp(now),
+                    utc_stamp(now if taken_back else now + keep),
                     int(taken_back),
                 ),
             )
@@ -106,7 +102,7 @@ class SentExports:
         rows = await self._db.fetchall(
             "SELECT chat_id, message_id, kind, erasure FROM sent_exports "
             "WHERE delete_at <= ? AND message_id > 0 ORDER BY delete_at",
-            (_stamp(now or dt.datetime.now(dt.UTC)),),
+            (utc_stamp(now or dt.datetime.now(dt.UTC)),),
         )
         return [SentExport(int(r[0]), int(r[1]), str(r[2]), bool(r[3])) for r in rows]
 
@@ -120,7 +116,7 @@ class SentExports:
     async def drop_unsent(self, before: dt.datetime) -> None:
         """Forget placeholders of exports begun before `before` and never sent (a crash)."""
         await self._db.execute(
-            "DELETE FROM sent_exports WHERE message_id < 0 AND sent_at < ?", (_stamp(before),)
+            "DELETE FROM sent_exports WHERE message_id < 0 AND sent_at < ?", (utc_stamp(before),)
         )
 
     async def count(self) -> int:
@@ -155,7 +151,7 @@ class SentExports:
         """
         if since is None:
             return 0
-        now = _stamp(dt.datetime.now(dt.UTC))
+        now = utc_stamp(dt.datetime.now(dt.UTC))
         cursor = await conn.execute(
             "UPDATE sent_exports SET delete_at = ?, erasure = 1 "
             "WHERE delete_at > ? AND (sent_at >= ? OR message_id < 0)",
