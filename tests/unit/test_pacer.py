@@ -156,6 +156,33 @@ async def test_a_send_cancelled_while_waiting_gives_its_chats_turn_back() -> Non
     assert pacer.chats_remembered() == 1  # chat 1's send; chat 2's answer expired
 
 
+async def test_a_send_unanswered_for_seconds_holds_its_chat_while_others_come_and_go() -> None:
+    vt = VirtualTime()
+    pacer = make(vt, 30)
+    slow = await pacer.acquire(1, broadcast=False)  # Telegram answers it only at 3.5 s
+
+    async def other_chats() -> None:
+        for n in range(5):  # a send each window: each prunes the chats nothing holds back
+            await vt.sleep(pacer.window)
+            (await pacer.acquire(100 + n)).done()
+
+    async def answer() -> None:
+        await vt.sleep(3.5)
+        slow.done()
+
+    async def next_reply() -> float:
+        await vt.sleep(0.1)
+        taken = await pacer.acquire(1, broadcast=False)
+        taken.done()
+        return vt.now
+
+    *_, started = await asyncio.gather(other_chats(), answer(), next_reply())
+    assert started >= 3.5 + pacer.window  # a window after the slow send's answer
+    await vt.sleep(2 * pacer.window)
+    (await pacer.acquire(200)).done()
+    assert pacer.chats_remembered() == 1  # chat 1 and its waiter are forgotten
+
+
 async def test_replies_take_a_free_slot_before_waiting_broadcast_sends() -> None:
     vt = VirtualTime()
     pacer = make(vt, 30, limit=30)
